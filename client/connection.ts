@@ -1,0 +1,46 @@
+import { Client, Connection } from '@temporalio/client';
+import { DEFAULT_TASK_QUEUE } from '../common/task-queue';
+
+/** Where Temporal is, from flags first and then the environment variables the temporal CLI uses. */
+export interface TemporalSettings {
+  address: string;
+  namespace: string;
+  taskQueue: string;
+  uiUrl: string;
+}
+
+export function temporalSettings(flags: Partial<TemporalSettings> = {}): TemporalSettings {
+  return {
+    address: flags.address ?? process.env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233',
+    namespace: flags.namespace ?? process.env.TEMPORAL_NAMESPACE ?? 'default',
+    taskQueue: flags.taskQueue ?? process.env.CLUSTERFLOW_TASK_QUEUE ?? DEFAULT_TASK_QUEUE,
+    uiUrl: (flags.uiUrl ?? process.env.CLUSTERFLOW_UI_URL ?? 'http://127.0.0.1:8233').replace(/\/$/, ''),
+  };
+}
+
+export class TemporalUnreachable extends Error {
+  constructor(address: string, cause: unknown) {
+    super(`cannot reach Temporal at ${address}: ${cause instanceof Error ? cause.message : String(cause)}`);
+    this.name = 'TemporalUnreachable';
+  }
+}
+
+export async function connectClient(settings: TemporalSettings): Promise<Client> {
+  try {
+    const connection = await Connection.connect({ address: settings.address, connectTimeout: 5000 });
+    return new Client({ connection, namespace: settings.namespace });
+  } catch (err) {
+    throw new TemporalUnreachable(settings.address, err);
+  }
+}
+
+/** The Web UI page of one workflow execution. */
+export function workflowUiLink(settings: TemporalSettings, workflowId: string, runId?: string): string {
+  const base = `${settings.uiUrl}/namespaces/${encodeURIComponent(settings.namespace)}/workflows/${encodeURIComponent(workflowId)}`;
+  return runId ? `${base}/${runId}/history` : base;
+}
+
+/** Workflow IDs an operator can read in a list: `<operation>/<cluster>/<start time>`. */
+export function workflowId(operation: string, cluster: string, at = new Date()): string {
+  return `${operation}/${cluster}/${at.toISOString()}`;
+}

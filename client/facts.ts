@@ -1,0 +1,56 @@
+import Table from 'cli-table3';
+import type { Client } from '@temporalio/client';
+import type { FactsInput, FactsResult, HostFactsOutcome } from '../common/facts';
+import { ClusterName, Operation, Phase, TargetHosts } from '../common/search-attributes';
+import { workflowId, type TemporalSettings } from './connection';
+
+export async function startFacts(client: Client, settings: TemporalSettings, input: FactsInput) {
+  return client.workflow.start('facts', {
+    taskQueue: settings.taskQueue,
+    workflowId: workflowId('facts', input.cluster),
+    args: [input],
+    typedSearchAttributes: [
+      { key: ClusterName, value: input.cluster },
+      { key: Operation, value: 'facts' },
+      { key: TargetHosts, value: input.hosts.map((h) => h.name) },
+      { key: Phase, value: 'queued' },
+    ],
+    staticSummary: `facts: ${input.hosts.length} host(s) of cluster ${input.cluster}`,
+  });
+}
+
+function software(o: HostFactsOutcome): string {
+  return Object.entries(o.facts?.software ?? {})
+    .filter(([, s]) => s.installed)
+    .map(([name, s]) => (s.active === 'active' ? `${name}*` : name))
+    .join(' ');
+}
+
+/** A per-host table: what an operator checks first. `*` marks a running service. */
+export function renderFactsTable(result: FactsResult): string {
+  const table = new Table({
+    head: ['host', 'status', 'os', 'kernel', 'init', 'cpus', 'mem MB', 'addresses', 'installed (* running)'],
+    wordWrap: true,
+    colWidths: [null, null, null, null, null, null, null, null, 40],
+  });
+  for (const o of result.hosts) {
+    if (o.facts) {
+      const f = o.facts;
+      table.push([
+        o.host,
+        o.status,
+        `${f.os.id} ${f.os.versionId}`,
+        f.kernel,
+        f.initSystem,
+        f.cpuCount,
+        f.memoryMb,
+        f.ipv4.join(' '),
+        software(o),
+      ]);
+    } else {
+      table.push([o.host, o.status, { colSpan: 7, content: o.reason ?? '' }]);
+    }
+  }
+  const s = result.summary;
+  return `${table.toString()}\n${result.cluster}: ok=${s.ok} unreachable=${s.unreachable} failed=${s.failed}`;
+}

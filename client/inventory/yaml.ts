@@ -1,0 +1,74 @@
+import { isMap, parseDocument, type Document } from 'yaml';
+import { InventoryError, emptyInventory, type Group, type Inventory, type Vars } from './model';
+
+function lineOf(doc: Document, text: string, path: (string | number)[]): string {
+  const node = doc.getIn(path, true) as { range?: [number, number] } | undefined;
+  const offset = node?.range?.[0];
+  if (offset === undefined) return path.join('.');
+  return `line ${text.slice(0, offset).split('\n').length} (${path.join('.')})`;
+}
+
+/** Parses Ansible's YAML inventory format (`all` / `children` / `hosts` / `vars`) unchanged. */
+export function parseYamlInventory(text: string, source: string): Inventory {
+  const doc = parseDocument(text);
+  if (doc.errors.length) {
+    const e = doc.errors[0];
+    throw new InventoryError(`${source}:${e.linePos?.[0].line ?? '?'}`, e.message.split('\n')[0]);
+  }
+  const inv = emptyInventory(source);
+  const root = doc.toJS() as unknown;
+  if (root === null || root === undefined) return inv;
+  if (typeof root !== 'object' || Array.isArray(root)) {
+    throw new InventoryError(source, 'an inventory is a mapping of group names (usually just `all`)');
+  }
+  const where = (path: (string | number)[]) => `${source}: ${lineOf(doc, text, path)}`;
+
+  const visitGroup = (name: string, body: unknown, path: string[]): Group => {
+    let group = inv.groups.get(name);
+    if (!group) {
+      group = { name, hosts: new Set(), children: new Set(), vars: {} };
+      inv.groups.set(name, group);
+    }
+    if (body === null || body === undefined) return group;
+    if (typeof body !== 'object' || Array.isArray(body)) throw new InventoryError(where(path), `group "${name}" must be a mapping`);
+    for (const [key, value] of Object.entries(body as Record<string, unknown>)) {
+      if (key === 'hosts') {
+        if (value === null) continue;
+        if (typeof value !== 'object' || Array.isArray(value)) {
+          throw new InventoryError(where([...path, key]), 'hosts must be a mapping of host name to host vars');
+        }
+        for (const [host, hostVars] of Object.entries(value as Record<string, unknown>)) {
+          if (hostVars !== null && (typeof hostVars !== 'object' || Array.isArray(hostVars))) {
+            throw new InventoryError(where([...path, key, host]), `vars of host "${host}" must be a mapping`);
+          }
+          group.hosts.add(host);
+          inv.hostVars.set(host, { ...(inv.hostVars.get(host) ?? {}), ...((hostVars as Vars | null) ?? {}) });
+        }
+      } else if (key === 'vars') {
+        if (value === null) continue;
+        if (typeof value !== 'object' || Array.isArray(value)) throw new InventoryError(where([...path, key]), 'vars must be a mapping');
+        Object.assign(group.vars, value);
+      } else if (key === 'children') {
+        if (value === null) continue;
+        if (typeof value !== 'object' || Array.isArray(value)) {
+          throw new InventoryError(where([...path, key]), 'children must be a mapping of group names');
+        }
+        for (const [child, childBody] of Object.entries(value as Record<string, unknown>)) {
+          if (child === 'all') throw new InventoryError(where([...path, key, child]), '`all` cannot be a child group');
+          group.children.add(child);
+          visitGroup(child, childBody, [...path, key, child]);
+        }
+      } else {
+        throw new InventoryError(where([...path, key]), `unknown key "${key}" in group "${name}" (expected hosts, vars or children)`);
+      }
+    }
+    return group;
+  };
+
+  for (const [name, body] of Object.entries(root as Record<string, unknown>)) {
+    const group = visitGroup(name, body, [name]);
+    if (name !== 'all') inv.groups.get('all')!.children.add(group.name);
+  }
+  if (isMap(doc.contents) === false) throw new InventoryError(source, 'inventory must be a mapping');
+  return inv;
+}

@@ -1,0 +1,309 @@
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readdirSync,
+  readlinkSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import {
+  LAB_NETWORK,
+  allocateAddress,
+  renderEtcHosts,
+  renderInventory,
+  renderKnownHosts,
+  validateHostName,
+  type LabHostRecord,
+} from './inventory';
+import { LAB_DIR } from './paths';
+import { ensureRootfs } from './rootfs';
+import { processMatches, run, sleep, stopProcess } from './sh';
+
+const BRIDGE = 'cfbr0';
+
+interface HostState extends LabHostRecord {
+  pid?: number;
+}
+
+interface LabState {
+  rootfs?: string;
+  hosts: Record<string, HostState>;
+}
+
+export const labFiles = {
+  state: path.join(LAB_DIR, 'state.json'),
+  inventory: path.join(LAB_DIR, 'inventory.yml'),
+  knownHosts: path.join(LAB_DIR, 'known_hosts'),
+  key: path.join(LAB_DIR, 'id_ed25519'),
+};
+
+const hostDir = (name: string) => path.join(LAB_DIR, 'hosts', name);
+const mergedDir = (name: string) => path.join(hostDir(name), 'root');
+const netnsOf = (name: string) => `cf-${name}`;
+const machineOf = (name: string) => `cf-${name}`;
+const vethOf = (address: string) => `cfv${address.split('.')[3]}`;
+/** What the nspawn command line of a host contains; used to recognise our own PIDs. */
+const markerOf = (name: string) => `--machine=${machineOf(name)}`;
+
+function loadState(): LabState {
+  if (!existsSync(labFiles.state)) return { hosts: {} };
+  return JSON.parse(readFileSync(labFiles.state, 'utf8')) as LabState;
+}
+
+function saveState(state: LabState): void {
+  mkdirSync(LAB_DIR, { recursive: true });
+  writeFileSync(labFiles.state, JSON.stringify(state, null, 2));
+  const hosts = Object.values(state.hosts).sort((a, b) => a.name.localeCompare(b.name));
+  writeFileSync(labFiles.inventory, renderInventory(hosts, labFiles));
+  writeFileSync(labFiles.knownHosts, renderKnownHosts(hosts));
+}
+
+export function isRunning(host: HostState): boolean {
+  return processMatches(host.pid, markerOf(host.name));
+}
+
+function isMounted(dir: string): boolean {
+  return readFileSync('/proc/self/mounts', 'utf8')
+    .split('\n')
+    .some((line) => line.split(' ')[1] === dir);
+}
+
+function netnsExists(name: string): boolean {
+  return existsSync(`/run/netns/${netnsOf(name)}`);
+}
+
+function ensureLabKey(): void {
+  if (existsSync(labFiles.key)) return;
+  mkdirSync(LAB_DIR, { recursive: true });
+  run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'clusterflow-lab', '-f', labFiles.key]);
+}
+
+function ensureBridge(): void {
+  if (run('ip', ['link', 'show', BRIDGE], { allowFailure: true }).code === 0) return;
+  run('ip', ['link', 'add', BRIDGE, 'type', 'bridge']);
+  run('ip', ['addr', 'add', `${LAB_NETWORK.gateway}/${LAB_NETWORK.cidr}`, 'dev', BRIDGE]);
+  run('ip', ['link', 'set', BRIDGE, 'up']);
+}
+
+/** Gives the host its own network namespace on the bridge, with no route out of the lab. */
+function plugNetwork(host: HostState): void {
+  const ns = netnsOf(host.name);
+  if (netnsExists(host.name)) run('ip', ['netns', 'del', ns]);
+  run('ip', ['link', 'del', vethOf(host.address)], { allowFailure: true });
+  run('ip', ['netns', 'add', ns]);
+  run('ip', ['link', 'add', vethOf(host.address), 'type', 'veth', 'peer', 'name', 'eth0', 'netns', ns]);
+  run('ip', ['link', 'set', vethOf(host.address), 'master', BRIDGE, 'up']);
+  run('ip', ['-n', ns, 'addr', 'add', `${host.address}/${LAB_NETWORK.cidr}`, 'dev', 'eth0']);
+  run('ip', ['-n', ns, 'link', 'set', 'eth0', 'up']);
+  run('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
+}
+
+/** Creates the host's identity on first use: directories and its own ed25519 host key. */
+function createHost(name: string, address: string): HostState {
+  const dir = hostDir(name);
+  rmSync(dir, { recursive: true, force: true });
+  for (const sub of ['upper', 'work', 'root']) mkdirSync(path.join(dir, sub), { recursive: true });
+  run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', `root@${name}`, '-f', path.join(dir, 'ssh_host_ed25519_key')]);
+  writeFileSync(path.join(dir, 'machine-id'), `${randomBytes(16).toString('hex')}\n`);
+  const hostKey = readFileSync(path.join(dir, 'ssh_host_ed25519_key.pub'), 'utf8').trim();
+  return { name, address, hostKey };
+}
+
+function writeIntoHost(name: string, file: string, content: string | Buffer, mode = 0o644): void {
+  const target = path.join(mergedDir(name), file);
+  mkdirSync(path.dirname(target), { recursive: true });
+  writeFileSync(target, content, { mode });
+}
+
+function boot(host: HostState, rootfs: string, all: HostState[]): void {
+  const dir = hostDir(host.name);
+  const root = mergedDir(host.name);
+  if (!isMounted(root)) {
+    // Our own overlay rather than --volatile=overlay, so that each host's /etc, /var/lib and /var/log
+    // survive a stop/start of the host (a reboot), as on a real server.
+    run('mount', [
+      '-t',
+      'overlay',
+      'overlay',
+      '-o',
+      `lowerdir=${rootfs},upperdir=${dir}/upper,workdir=${dir}/work`,
+      root,
+    ]);
+  }
+  writeIntoHost(host.name, 'etc/hostname', `${host.name}\n`);
+  writeIntoHost(host.name, 'etc/machine-id', readFileSync(path.join(dir, 'machine-id')));
+  writeIntoHost(host.name, 'etc/hosts', renderEtcHosts(all));
+  writeIntoHost(host.name, 'etc/ssh/ssh_host_ed25519_key', readFileSync(path.join(dir, 'ssh_host_ed25519_key')), 0o600);
+  writeIntoHost(host.name, 'etc/ssh/ssh_host_ed25519_key.pub', readFileSync(path.join(dir, 'ssh_host_ed25519_key.pub')));
+  writeIntoHost(host.name, 'root/.ssh/authorized_keys', readFileSync(`${labFiles.key}.pub`), 0o600);
+  plugNetwork(host);
+
+  const args = [
+    '--boot',
+    '--quiet',
+    // There is no systemd on the machine to register with or to get a scope from.
+    '--register=no',
+    '--keep-unit',
+    `--directory=${root}`,
+    markerOf(host.name),
+    `--hostname=${host.name}`,
+    `--network-namespace-path=/run/netns/${netnsOf(host.name)}`,
+    '--console=passive',
+  ];
+  if (existsSync('/dev/fuse')) args.push('--bind=/dev/fuse');
+  const log = openSync(path.join(dir, 'console.log'), 'a');
+  const child = spawn('systemd-nspawn', args, { detached: true, stdio: ['ignore', log, log] });
+  closeSync(log);
+  child.unref();
+  host.pid = child.pid;
+}
+
+/** Waits until the host's sshd answers with its banner. */
+export async function waitForSsh(address: string, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const banner = await new Promise<boolean>((resolve) => {
+      const socket = net.connect({ host: address, port: 22, timeout: 1000 });
+      socket.once('data', (data) => {
+        socket.destroy();
+        resolve(data.toString().startsWith('SSH-'));
+      });
+      socket.once('error', () => resolve(false));
+      socket.once('timeout', () => {
+        socket.destroy();
+        resolve(false);
+      });
+    });
+    if (banner) return;
+    if (Date.now() > deadline) throw new Error(`lab host ${address} did not answer on port 22 within ${timeoutMs} ms`);
+    await sleep(150);
+  }
+}
+
+/** Stops the host's container and unplugs it; its disk (upper layer) stays for a later start. */
+async function halt(host: HostState): Promise<void> {
+  if (host.pid) await stopProcess(host.pid, markerOf(host.name), 15_000);
+  host.pid = undefined;
+  if (isMounted(mergedDir(host.name))) run('umount', [mergedDir(host.name)], { allowFailure: true });
+  if (netnsExists(host.name)) run('ip', ['netns', 'del', netnsOf(host.name)], { allowFailure: true });
+  run('ip', ['link', 'del', vethOf(host.address)], { allowFailure: true });
+}
+
+/** Brings up `names` (adding them to the lab if new) and returns when all answer on SSH. */
+export async function up(names: readonly string[]): Promise<LabHostRecord[]> {
+  names.forEach(validateHostName);
+  const rootfs = ensureRootfs();
+  ensureLabKey();
+  const state = loadState();
+  // A lab from another rootfs (package list changed) is rebuilt from scratch.
+  if (state.rootfs && state.rootfs !== rootfs) await down();
+  const fresh = loadState();
+  fresh.rootfs = rootfs;
+  // Leftovers of a crash: anything recorded but no longer running is unplugged before reuse.
+  for (const host of Object.values(fresh.hosts)) if (!isRunning(host)) await halt(host);
+  for (const name of names) {
+    if (!fresh.hosts[name]) {
+      const taken = Object.values(fresh.hosts).map((h) => h.address);
+      fresh.hosts[name] = createHost(name, allocateAddress(taken));
+    }
+  }
+  ensureBridge();
+  const all = Object.values(fresh.hosts);
+  // Every host's /etc/hosts names every lab host, including ones added now.
+  for (const host of all) if (isRunning(host)) writeIntoHost(host.name, 'etc/hosts', renderEtcHosts(all));
+  const starting = names.map((n) => fresh.hosts[n]).filter((h) => !isRunning(h));
+  for (const host of starting) boot(host, rootfs, all);
+  saveState(fresh);
+  await Promise.all(names.map((n) => waitForSsh(fresh.hosts[n].address)));
+  return names.map((n) => fresh.hosts[n]);
+}
+
+/** Stops hosts but keeps them in the lab: their addresses stop answering, like a powered-off server. */
+export async function stop(names: readonly string[]): Promise<void> {
+  const state = loadState();
+  for (const name of names) {
+    const host = state.hosts[name];
+    if (!host) throw new Error(`no lab host named ${name}`);
+    await halt(host);
+  }
+  saveState(state);
+}
+
+/** Removes the named hosts, or the whole lab (hosts, bridge, state) when none are named. */
+export async function down(names?: readonly string[]): Promise<void> {
+  const state = loadState();
+  const targets = names?.length ? names : Object.keys(state.hosts);
+  for (const name of targets) {
+    const host = state.hosts[name];
+    if (!host) continue;
+    await halt(host);
+    rmSync(hostDir(name), { recursive: true, force: true });
+    delete state.hosts[name];
+  }
+  if (Object.keys(state.hosts).length === 0) {
+    run('ip', ['link', 'del', BRIDGE], { allowFailure: true });
+    for (const file of [labFiles.state, labFiles.inventory, labFiles.knownHosts]) rmSync(file, { force: true });
+    return;
+  }
+  saveState(state);
+}
+
+export interface HostStatus extends LabHostRecord {
+  running: boolean;
+  pid?: number;
+}
+
+export function status(): HostStatus[] {
+  return Object.values(loadState().hosts)
+    .sort((a, b) => a.name.localeCompare(b.name))
+    .map((h) => ({ ...h, running: isRunning(h), pid: isRunning(h) ? h.pid : undefined }));
+}
+
+export function hostAddress(name: string): string {
+  const host = loadState().hosts[name];
+  if (!host) throw new Error(`no lab host named ${name}`);
+  return host.address;
+}
+
+/** The ssh arguments that reach a lab host with its pinned key, for `ssh` and `exec`. */
+export function sshArgs(name: string): string[] {
+  return [
+    '-i',
+    labFiles.key,
+    '-o',
+    `UserKnownHostsFile=${labFiles.knownHosts}`,
+    '-o',
+    'StrictHostKeyChecking=yes',
+    '-o',
+    'BatchMode=yes',
+    `root@${hostAddress(name)}`,
+  ];
+}
+
+/** Sums the proportional memory (PSS) of every process in the host's container. */
+export function hostMemoryKb(name: string): number {
+  const host = loadState().hosts[name];
+  if (!host || !isRunning(host)) return 0;
+  const children = run('pgrep', ['-P', String(host.pid)], { allowFailure: true }).stdout.split('\n').filter(Boolean);
+  if (children.length === 0) return 0;
+  const init = children[0];
+  const pidns = readlinkSync(`/proc/${init}/ns/pid`);
+  let total = 0;
+  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+    try {
+      if (readlinkSync(`/proc/${pid}/ns/pid`) !== pidns) continue;
+      const rollup = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
+      total += Number(/^Pss:\s+(\d+)/m.exec(rollup)?.[1] ?? 0);
+    } catch {
+      // the process exited while we looked
+    }
+  }
+  return total;
+}

@@ -1,0 +1,138 @@
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { machineMirror, machineSuite } from './mirror';
+import { CACHE_DIR, ROOTFS_DIR } from './paths';
+import { run } from './sh';
+
+/**
+ * What a lab host carries. Everything is installed but left disabled, so that workflows configure
+ * and start services the way an operator would on a fresh server.
+ */
+export const LAB_PACKAGES = [
+  'openssh-server',
+  'sudo',
+  'mariadb-server',
+  'mariadb-client',
+  'mariadb-backup',
+  'haproxy',
+  'nginx',
+  'apache2',
+  'glusterfs-server',
+  'glusterfs-client',
+  'nfs-kernel-server',
+  'nfs-ganesha',
+  'nfs-ganesha-vfs',
+  'libnfs-utils',
+  'socat',
+  'curl',
+  'python3',
+  'iproute2',
+  'iputils-ping',
+  'netcat-openbsd',
+  'procps',
+  'psmisc',
+  'rsync',
+  'less',
+];
+
+/** Units the packages enable on install that must stay off until a workflow turns them on. */
+const UNITS_TO_DISABLE = [
+  'apache2',
+  'haproxy',
+  'nginx',
+  'mariadb',
+  'mariadb.socket',
+  'glusterd',
+  'nfs-server',
+  'nfs-blkmap',
+  'nfs-ganesha',
+  'nfs-ganesha-lock',
+  'rpcbind',
+  'rpcbind.socket',
+  'nfs-client.target',
+  'apt-daily.timer',
+  'apt-daily-upgrade.timer',
+  'dpkg-db-backup.timer',
+  'e2scrub_all.timer',
+  'e2scrub_reap',
+  'fstrim.timer',
+  'systemd-pstore',
+];
+
+/** Bump when the recipe below changes in a way the package list does not show. */
+const RECIPE_VERSION = 1;
+
+export function rootfsKey(suite: string, packages: readonly string[] = LAB_PACKAGES): string {
+  const digest = createHash('sha256')
+    .update(JSON.stringify({ suite, packages: [...packages].sort(), recipe: RECIPE_VERSION }))
+    .digest('hex');
+  return `${suite}-${digest.slice(0, 12)}`;
+}
+
+/** Runs a command inside a rootfs directory (not booted), with the machine's network and DNS. */
+function inRootfs(dir: string, script: string): void {
+  run(
+    'systemd-nspawn',
+    ['--quiet', '--register=no', '--keep-unit', '--resolv-conf=copy-host', '-D', dir, '/bin/sh', '-ec', script],
+    { env: { ...process.env, SYSTEMD_LOG_LEVEL: 'err' }, inherit: true },
+  );
+}
+
+function build(dir: string, suite: string): void {
+  const mirror = machineMirror(suite);
+  console.log(`lab: building the ${suite} rootfs with debootstrap from the machine's apt mirror (a few minutes, once)`);
+  run('debootstrap', ['--variant=minbase', '--include=systemd,systemd-sysv,dbus,ca-certificates', suite, dir, mirror], {
+    inherit: true,
+  });
+  // Packages must not start services in the build environment.
+  writeFileSync(path.join(dir, 'usr/sbin/policy-rc.d'), '#!/bin/sh\nexit 101\n', { mode: 0o755 });
+  inRootfs(
+    dir,
+    [
+      'export DEBIAN_FRONTEND=noninteractive',
+      'apt-get update -qq',
+      `apt-get install -y -qq --no-install-recommends ${LAB_PACKAGES.join(' ')} >/dev/null`,
+      `systemctl disable -q ${UNITS_TO_DISABLE.join(' ')} 2>/dev/null || true`,
+      'systemctl mask -q console-getty.service getty@tty1.service',
+      'apt-get clean',
+      'rm -rf /var/lib/apt/lists/*',
+      // Each host gets its own identity when it is created.
+      'rm -f /etc/ssh/ssh_host_* /etc/hostname',
+      ': > /etc/machine-id',
+    ].join('\n'),
+  );
+  rmSync(path.join(dir, 'usr/sbin/policy-rc.d'));
+  writeFileSync(
+    path.join(dir, 'etc/ssh/sshd_config.d/lab.conf'),
+    '# clusterflow lab: one ed25519 host key per host, written when the host is created\nHostKey /etc/ssh/ssh_host_ed25519_key\nUseDNS no\n',
+  );
+}
+
+/**
+ * Returns the directory of a ready rootfs for the current package list: already extracted, else
+ * unpacked from the cached tarball, else built with debootstrap and cached.
+ */
+export function ensureRootfs(): string {
+  const suite = machineSuite();
+  const key = rootfsKey(suite);
+  const dir = path.join(ROOTFS_DIR, key);
+  if (existsSync(path.join(dir, 'etc/os-release'))) return dir;
+  mkdirSync(ROOTFS_DIR, { recursive: true });
+  mkdirSync(CACHE_DIR, { recursive: true });
+  const tarball = path.join(CACHE_DIR, `rootfs-${key}.tar.zst`);
+  const partial = `${dir}.partial`;
+  rmSync(partial, { recursive: true, force: true });
+  mkdirSync(partial, { recursive: true });
+  if (existsSync(tarball)) {
+    run('tar', ['--zstd', '-xpf', tarball, '-C', partial]);
+  } else {
+    const started = Date.now();
+    build(partial, suite);
+    run('tar', ['--zstd', '-cpf', `${tarball}.partial`, '-C', partial, '.']);
+    renameSync(`${tarball}.partial`, tarball);
+    console.log(`lab: rootfs built and cached in ${((Date.now() - started) / 1000).toFixed(0)} s: ${tarball}`);
+  }
+  renameSync(partial, dir);
+  return dir;
+}
