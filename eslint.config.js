@@ -7,7 +7,9 @@ module.exports = tseslint.config(
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
-    languageOptions: { globals: { require: 'readonly', module: 'writable', process: 'readonly', console: 'readonly' } },
+    languageOptions: {
+      globals: { require: 'readonly', module: 'writable', process: 'readonly', console: 'readonly' },
+    },
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
       '@typescript-eslint/no-require-imports': 'off',
@@ -22,8 +24,14 @@ module.exports = tseslint.config(
         'error',
         {
           patterns: [
-            { group: ['node:*', 'fs', 'child_process', 'net', 'os', 'path', 'crypto'], message: 'I/O belongs in activities/' },
-            { group: ['ssh2', 'mysql2', '@temporalio/activity', '@temporalio/worker', '@temporalio/client'], message: 'I/O belongs in activities/' },
+            {
+              group: ['node:*', 'fs', 'child_process', 'net', 'os', 'path', 'crypto'],
+              message: 'I/O belongs in activities/',
+            },
+            {
+              group: ['ssh2', 'mysql2', '@temporalio/activity', '@temporalio/worker', '@temporalio/client'],
+              message: 'I/O belongs in activities/',
+            },
           ],
         },
       ],

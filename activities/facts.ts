@@ -80,7 +80,9 @@ export function parseFacts(output: string): HostFacts {
       software[name] = version ? { installed: true, version } : { installed: false };
     } else if (key === 'unit') {
       const [name, enabled, active] = fields;
-      software[name] = { ...(software[name] ?? { installed: true }), enabled, active };
+      // An alias (ssh.service -> sshd, mysql.service -> mariadb) repeats another unit's state.
+      if (enabled === 'alias' || !software[name]?.installed) continue;
+      software[name] = { ...software[name], enabled, active };
     } else {
       single.set(key, fields.join('\t'));
     }
@@ -90,7 +92,12 @@ export function parseFacts(output: string): HostFacts {
   return {
     hostname: get('hostname'),
     fqdn: get('fqdn'),
-    os: { id, versionId: get('os_version_id'), prettyName: get('os_pretty'), family: osFamily(id, get('os_like')) },
+    os: {
+      id,
+      versionId: get('os_version_id'),
+      prettyName: get('os_pretty'),
+      family: osFamily(id, get('os_like')),
+    },
     kernel: get('kernel'),
     architecture: get('arch'),
     initSystem: get('init') || 'unknown',

@@ -9,7 +9,10 @@ import { SecretRefSchema, type SecretRef } from '../common/secrets';
  */
 export async function resolveSecret(ref: SecretRef, field: string): Promise<Buffer> {
   if (!SecretRefSchema.safeParse(ref).success) {
-    throw ApplicationFailure.nonRetryable(`${field}: "${ref}" is not a secret reference`, FailureTypes.SecretUnavailable);
+    throw ApplicationFailure.nonRetryable(
+      `${field}: "${ref}" is not a secret reference`,
+      FailureTypes.SecretUnavailable,
+    );
   }
   const [scheme, rest] = [ref.slice(0, ref.indexOf(':')), ref.slice(ref.indexOf(':') + 1)];
   if (scheme === 'env') {

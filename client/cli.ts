@@ -2,7 +2,13 @@ import { Command, Option } from 'commander';
 import { NativeConnection } from '@temporalio/worker';
 import { FactsInputSchema, type FactsResult } from '../common/facts';
 import { createWorker } from '../worker';
-import { connectClient, temporalSettings, TemporalUnreachable, workflowUiLink, type TemporalSettings } from './connection';
+import {
+  connectClient,
+  temporalSettings,
+  TemporalUnreachable,
+  workflowUiLink,
+  type TemporalSettings,
+} from './connection';
 import { renderFactsTable, startFacts } from './facts';
 import { clusterNameOf, InventoryError, loadInventory, resolveTargets } from './inventory';
 
@@ -22,7 +28,11 @@ function withConnectionOptions(cmd: Command): Command {
   return cmd
     .addOption(new Option('--address <host:port>', 'Temporal frontend').env('TEMPORAL_ADDRESS'))
     .addOption(new Option('--namespace <ns>', 'Temporal namespace').env('TEMPORAL_NAMESPACE'))
-    .addOption(new Option('--task-queue <name>', 'task queue of the clusterflow workers').env('CLUSTERFLOW_TASK_QUEUE'))
+    .addOption(
+      new Option('--task-queue <name>', 'task queue of the clusterflow workers').env(
+        'CLUSTERFLOW_TASK_QUEUE',
+      ),
+    )
     .addOption(new Option('--ui-url <url>', 'Temporal Web UI base URL, for links').env('CLUSTERFLOW_UI_URL'));
 }
 
@@ -33,7 +43,9 @@ const program = new Command('clusterflow').description(
 withConnectionOptions(
   program
     .command('worker')
-    .description('run a worker: executes clusterflow workflows and the SSH/SQL activities (Ctrl-C stops it cleanly)'),
+    .description(
+      'run a worker: executes clusterflow workflows and the SSH/SQL activities (Ctrl-C stops it cleanly)',
+    ),
 ).action(async (flags: ConnectionFlags) => {
   const settings = temporalSettings(flags);
   let connection: NativeConnection;
@@ -42,8 +54,14 @@ withConnectionOptions(
   } catch (err) {
     throw new TemporalUnreachable(settings.address, err);
   }
-  const worker = await createWorker({ connection, namespace: settings.namespace, taskQueue: settings.taskQueue });
-  console.log(`worker: polling task queue "${settings.taskQueue}" on ${settings.address} (namespace ${settings.namespace})`);
+  const worker = await createWorker({
+    connection,
+    namespace: settings.namespace,
+    taskQueue: settings.taskQueue,
+  });
+  console.log(
+    `worker: polling task queue "${settings.taskQueue}" on ${settings.address} (namespace ${settings.namespace})`,
+  );
   // Worker.run() returns after SIGINT/SIGTERM once in-flight tasks have finished.
   await worker.run();
   await connection.close();
@@ -53,35 +71,56 @@ withConnectionOptions(
 withConnectionOptions(
   program
     .command('facts')
-    .description('gather facts (OS, kernel, CPUs, memory, addresses, installed services) from inventory hosts')
+    .description(
+      'gather facts (OS, kernel, CPUs, memory, addresses, installed services) from inventory hosts',
+    )
     .requiredOption('-i, --inventory <file>', 'Ansible YAML inventory')
     .option('-l, --limit <pattern>', 'Ansible host pattern, e.g. "db:&eu" or "all:!app3"')
     .option('--forks <n>', 'hosts gathered at once', '20')
     .option('--json', 'print the result as JSON')
     .option('--no-wait', 'print the workflow ID and return'),
-).action(async (flags: ConnectionFlags & { inventory: string; limit?: string; forks: string; json?: boolean; wait: boolean }) => {
-  const inventory = loadInventory(flags.inventory);
-  const parsed = FactsInputSchema.safeParse({
-    cluster: clusterNameOf(inventory),
-    hosts: resolveTargets(inventory, flags.limit),
-    forks: Number(flags.forks),
-  });
-  if (!parsed.success) {
-    throw new BadInput(parsed.error.issues.map((i) => `${i.path.join('.') || 'input'}: ${i.message}`).join('\n'));
-  }
-  const settings = temporalSettings(flags);
-  const client = await connectClient(settings);
-  const handle = await startFacts(client, settings, parsed.data);
-  const link = workflowUiLink(settings, handle.workflowId, handle.firstExecutionRunId);
-  if (!flags.json) console.log(`workflow ${handle.workflowId}\n${link}`);
-  if (!flags.wait) {
-    if (flags.json) console.log(JSON.stringify({ workflowId: handle.workflowId, runId: handle.firstExecutionRunId, link }));
-    return;
-  }
-  const result: FactsResult = await handle.result();
-  console.log(flags.json ? JSON.stringify({ workflowId: handle.workflowId, link, ...result }, null, 2) : renderFactsTable(result));
-  if (result.summary.ok !== result.hosts.length) process.exitCode = ExitCode.operationFailed;
-});
+).action(
+  async (
+    flags: ConnectionFlags & {
+      inventory: string;
+      limit?: string;
+      forks: string;
+      json?: boolean;
+      wait: boolean;
+    },
+  ) => {
+    const inventory = loadInventory(flags.inventory);
+    const parsed = FactsInputSchema.safeParse({
+      cluster: clusterNameOf(inventory),
+      hosts: resolveTargets(inventory, flags.limit),
+      forks: Number(flags.forks),
+    });
+    if (!parsed.success) {
+      throw new BadInput(
+        parsed.error.issues.map((i) => `${i.path.join('.') || 'input'}: ${i.message}`).join('\n'),
+      );
+    }
+    const settings = temporalSettings(flags);
+    const client = await connectClient(settings);
+    const handle = await startFacts(client, settings, parsed.data);
+    const link = workflowUiLink(settings, handle.workflowId, handle.firstExecutionRunId);
+    if (!flags.json) console.log(`workflow ${handle.workflowId}\n${link}`);
+    if (!flags.wait) {
+      if (flags.json)
+        console.log(
+          JSON.stringify({ workflowId: handle.workflowId, runId: handle.firstExecutionRunId, link }),
+        );
+      return;
+    }
+    const result: FactsResult = await handle.result();
+    console.log(
+      flags.json
+        ? JSON.stringify({ workflowId: handle.workflowId, link, ...result }, null, 2)
+        : renderFactsTable(result),
+    );
+    if (result.summary.ok !== result.hosts.length) process.exitCode = ExitCode.operationFailed;
+  },
+);
 
 export async function main(argv = process.argv): Promise<void> {
   try {

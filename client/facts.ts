@@ -19,10 +19,12 @@ export async function startFacts(client: Client, settings: TemporalSettings, inp
   });
 }
 
+/** Installed products in short form (`mariadb`, `glusterfs`), `*` marking a running service. */
 function software(o: HostFactsOutcome): string {
   return Object.entries(o.facts?.software ?? {})
     .filter(([, s]) => s.installed)
-    .map(([name, s]) => (s.active === 'active' ? `${name}*` : name))
+    .map(([name, s]) => `${name.replace(/-(server|kernel-server)$/, '')}${s.active === 'active' ? '*' : ''}`)
+    .filter((name, i, all) => all.indexOf(name) === i)
     .join(' ');
 }
 
@@ -31,7 +33,8 @@ export function renderFactsTable(result: FactsResult): string {
   const table = new Table({
     head: ['host', 'status', 'os', 'kernel', 'init', 'cpus', 'mem MB', 'addresses', 'installed (* running)'],
     wordWrap: true,
-    colWidths: [null, null, null, null, null, null, null, null, 40],
+    colWidths: [null, null, null, null, null, null, null, null, 36],
+    style: { head: [], border: [] },
   });
   for (const o of result.hosts) {
     if (o.facts) {

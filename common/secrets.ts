@@ -6,6 +6,9 @@ import { z } from 'zod';
  */
 export const SecretRefSchema = z
   .string()
-  .regex(/^(env:[A-Za-z_][A-Za-z0-9_]*|file:\/.+)$/, 'must be a reference like env:NAME or file:/absolute/path');
+  .regex(
+    /^(env:[A-Za-z_][A-Za-z0-9_]*|file:\/.+)$/,
+    'must be a reference like env:NAME or file:/absolute/path',
+  );
 
 export type SecretRef = z.infer<typeof SecretRefSchema>;

@@ -21,11 +21,14 @@ function hostList(value: string): string[] {
 function printStatus(json: boolean): void {
   const hosts = status();
   if (json) {
-    console.log(JSON.stringify({ hosts, inventory: labFiles.inventory, knownHosts: labFiles.knownHosts }, null, 2));
+    console.log(
+      JSON.stringify({ hosts, inventory: labFiles.inventory, knownHosts: labFiles.knownHosts }, null, 2),
+    );
     return;
   }
   if (hosts.length === 0) return console.log('the lab is down');
-  for (const h of hosts) console.log(`${h.name.padEnd(12)} ${h.address.padEnd(12)} ${h.running ? 'running' : 'stopped'}`);
+  for (const h of hosts)
+    console.log(`${h.name.padEnd(12)} ${h.address.padEnd(12)} ${h.running ? 'running' : 'stopped'}`);
   console.log(`inventory:   ${labFiles.inventory}\nknown_hosts: ${labFiles.knownHosts}`);
 }
 
@@ -46,7 +49,8 @@ program
       : Array.from({ length: Number(opts.count ?? 3) }, (_, i) => `node${i + 1}`);
     const started = Date.now();
     await up(names);
-    if (!opts.json) console.log(`lab: ${names.length} host(s) answering on SSH after ${Date.now() - started} ms`);
+    if (!opts.json)
+      console.log(`lab: ${names.length} host(s) answering on SSH after ${Date.now() - started} ms`);
     printStatus(Boolean(opts.json));
   });
 
@@ -84,7 +88,8 @@ program
   .command('exec <host> <command...>')
   .description('run one command on a lab host as root')
   .action((host: string, command: string[]) => {
-    process.exitCode = spawnSync('ssh', [...sshArgs(host), '--', command.join(' ')], { stdio: 'inherit' }).status ?? 1;
+    process.exitCode =
+      spawnSync('ssh', [...sshArgs(host), '--', command.join(' ')], { stdio: 'inherit' }).status ?? 1;
   });
 
 program
@@ -105,7 +110,9 @@ temporal.command('stop').action(async () => {
 });
 temporal.command('status').action(async () => {
   const s = await devServerStatus();
-  console.log(s.running ? `running at ${s.address}${s.pid ? ` (pid ${s.pid})` : ''}, Web UI ${s.uiUrl}` : 'not running');
+  console.log(
+    s.running ? `running at ${s.address}${s.pid ? ` (pid ${s.pid})` : ''}, Web UI ${s.uiUrl}` : 'not running',
+  );
   process.exitCode = s.running ? 0 : 1;
 });
 

@@ -108,7 +108,8 @@ export async function startDevServer(c = devServerConfig()): Promise<DevServerSt
       const tail = readFileSync(path.join(c.dir, 'server.log'), 'utf8').split('\n').slice(-15).join('\n');
       throw new Error(`the Temporal dev server exited during start; last lines of its log:\n${tail}`);
     }
-    if (Date.now() > deadline) throw new Error(`the Temporal dev server did not answer on ${c.ip}:${c.port} in 90 s`);
+    if (Date.now() > deadline)
+      throw new Error(`the Temporal dev server did not answer on ${c.ip}:${c.port} in 90 s`);
     await sleep(250);
   }
   return { ...(await devServerStatus(c)), started: true };

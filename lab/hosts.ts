@@ -103,6 +103,8 @@ function plugNetwork(host: HostState): void {
   run('ip', ['-n', ns, 'addr', 'add', `${host.address}/${LAB_NETWORK.cidr}`, 'dev', 'eth0']);
   run('ip', ['-n', ns, 'link', 'set', 'eth0', 'up']);
   run('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
+  // A restarted host has a new MAC; a stale neighbour entry would cost seconds of ARP probing.
+  run('ip', ['neigh', 'flush', 'to', host.address], { allowFailure: true });
 }
 
 /** Creates the host's identity on first use: directories and its own ed25519 host key. */
@@ -110,7 +112,17 @@ function createHost(name: string, address: string): HostState {
   const dir = hostDir(name);
   rmSync(dir, { recursive: true, force: true });
   for (const sub of ['upper', 'work', 'root']) mkdirSync(path.join(dir, sub), { recursive: true });
-  run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', `root@${name}`, '-f', path.join(dir, 'ssh_host_ed25519_key')]);
+  run('ssh-keygen', [
+    '-q',
+    '-t',
+    'ed25519',
+    '-N',
+    '',
+    '-C',
+    `root@${name}`,
+    '-f',
+    path.join(dir, 'ssh_host_ed25519_key'),
+  ]);
   writeFileSync(path.join(dir, 'machine-id'), `${randomBytes(16).toString('hex')}\n`);
   const hostKey = readFileSync(path.join(dir, 'ssh_host_ed25519_key.pub'), 'utf8').trim();
   return { name, address, hostKey };
@@ -140,8 +152,17 @@ function boot(host: HostState, rootfs: string, all: HostState[]): void {
   writeIntoHost(host.name, 'etc/hostname', `${host.name}\n`);
   writeIntoHost(host.name, 'etc/machine-id', readFileSync(path.join(dir, 'machine-id')));
   writeIntoHost(host.name, 'etc/hosts', renderEtcHosts(all));
-  writeIntoHost(host.name, 'etc/ssh/ssh_host_ed25519_key', readFileSync(path.join(dir, 'ssh_host_ed25519_key')), 0o600);
-  writeIntoHost(host.name, 'etc/ssh/ssh_host_ed25519_key.pub', readFileSync(path.join(dir, 'ssh_host_ed25519_key.pub')));
+  writeIntoHost(
+    host.name,
+    'etc/ssh/ssh_host_ed25519_key',
+    readFileSync(path.join(dir, 'ssh_host_ed25519_key')),
+    0o600,
+  );
+  writeIntoHost(
+    host.name,
+    'etc/ssh/ssh_host_ed25519_key.pub',
+    readFileSync(path.join(dir, 'ssh_host_ed25519_key.pub')),
+  );
   writeIntoHost(host.name, 'root/.ssh/authorized_keys', readFileSync(`${labFiles.key}.pub`), 0o600);
   plugNetwork(host);
 
@@ -182,7 +203,8 @@ export async function waitForSsh(address: string, timeoutMs = 60_000): Promise<v
       });
     });
     if (banner) return;
-    if (Date.now() > deadline) throw new Error(`lab host ${address} did not answer on port 22 within ${timeoutMs} ms`);
+    if (Date.now() > deadline)
+      throw new Error(`lab host ${address} did not answer on port 22 within ${timeoutMs} ms`);
     await sleep(150);
   }
 }
@@ -249,7 +271,8 @@ export async function down(names?: readonly string[]): Promise<void> {
   }
   if (Object.keys(state.hosts).length === 0) {
     run('ip', ['link', 'del', BRIDGE], { allowFailure: true });
-    for (const file of [labFiles.state, labFiles.inventory, labFiles.knownHosts]) rmSync(file, { force: true });
+    for (const file of [labFiles.state, labFiles.inventory, labFiles.knownHosts])
+      rmSync(file, { force: true });
     return;
   }
   saveState(state);
@@ -291,7 +314,9 @@ export function sshArgs(name: string): string[] {
 export function hostMemoryKb(name: string): number {
   const host = loadState().hosts[name];
   if (!host || !isRunning(host)) return 0;
-  const children = run('pgrep', ['-P', String(host.pid)], { allowFailure: true }).stdout.split('\n').filter(Boolean);
+  const children = run('pgrep', ['-P', String(host.pid)], { allowFailure: true })
+    .stdout.split('\n')
+    .filter(Boolean);
   if (children.length === 0) return 0;
   const init = children[0];
   const pidns = readlinkSync(`/proc/${init}/ns/pid`);

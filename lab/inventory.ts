@@ -7,13 +7,21 @@ export interface LabHostRecord {
   hostKey: string;
 }
 
-export const LAB_NETWORK = { prefix: '10.77.0', gateway: '10.77.0.1', cidr: 24, firstHost: 11, lastHost: 254 };
+export const LAB_NETWORK = {
+  prefix: '10.77.0',
+  gateway: '10.77.0.1',
+  cidr: 24,
+  firstHost: 11,
+  lastHost: 254,
+};
 
 const HOST_NAME = /^[a-z][a-z0-9-]{0,30}$/;
 
 export function validateHostName(name: string): void {
   if (!HOST_NAME.test(name)) {
-    throw new Error(`lab host name "${name}" must be lowercase letters, digits and dashes, starting with a letter`);
+    throw new Error(
+      `lab host name "${name}" must be lowercase letters, digits and dashes, starting with a letter`,
+    );
   }
 }
 
@@ -36,7 +44,10 @@ export function roleOf(name: string): string | undefined {
  * An Ansible YAML inventory of the lab. Connection settings use Ansible's own variables, so the
  * same file drives clusterflow and ansible-playbook alike.
  */
-export function renderInventory(hosts: readonly LabHostRecord[], files: { key: string; knownHosts: string }): string {
+export function renderInventory(
+  hosts: readonly LabHostRecord[],
+  files: { key: string; knownHosts: string },
+): string {
   const children: Record<string, { hosts: Record<string, null> }> = {};
   for (const host of hosts) {
     const role = roleOf(host.name);
@@ -54,12 +65,14 @@ export function renderInventory(hosts: readonly LabHostRecord[], files: { key: s
       ...(Object.keys(children).length ? { children } : {}),
     },
   };
-  return `# Written by clusterflow-lab; regenerated on every change to the lab.\n${stringify(inventory, { nullStr: '' })}`;
+  return `# Written by clusterflow-lab; regenerated on every change to the lab.\n${stringify(inventory, { nullStr: '', lineWidth: 0 })}`;
 }
 
 /** Every host under its name and its address, with its pinned key. */
 export function renderKnownHosts(hosts: readonly LabHostRecord[]): string {
-  return hosts.map((h) => `${h.name},${h.address} ${h.hostKey.split(/\s+/).slice(0, 2).join(' ')}\n`).join('');
+  return hosts
+    .map((h) => `${h.name},${h.address} ${h.hostKey.split(/\s+/).slice(0, 2).join(' ')}\n`)
+    .join('');
 }
 
 export function renderEtcHosts(hosts: readonly LabHostRecord[]): string {

@@ -23,9 +23,13 @@ export function parseAptSources(text: string, deb822: boolean): AptSource[] {
         const m = /^([A-Za-z-]+):\s*(.*)$/.exec(line.trim());
         if (m && !line.trim().startsWith('#')) fields.set(m[1].toLowerCase(), m[2]);
       }
-      if (fields.get('enabled') === 'no' || !(fields.get('types') ?? '').split(/\s+/).includes('deb')) return [];
+      if (fields.get('enabled') === 'no' || !(fields.get('types') ?? '').split(/\s+/).includes('deb'))
+        return [];
       const suites = (fields.get('suites') ?? '').split(/\s+/).filter(Boolean);
-      return (fields.get('uris') ?? '').split(/\s+/).filter(Boolean).map((uri) => ({ uri, suites }));
+      return (fields.get('uris') ?? '')
+        .split(/\s+/)
+        .filter(Boolean)
+        .map((uri) => ({ uri, suites }));
     })
     .flat();
 }
@@ -49,17 +53,22 @@ export function machineSuite(): string {
 export function machineMirror(suite: string): string {
   if (process.env.CLUSTERFLOW_DEBIAN_MIRROR) return process.env.CLUSTERFLOW_DEBIAN_MIRROR;
   const sources: AptSource[] = [];
-  if (existsSync('/etc/apt/sources.list')) sources.push(...parseAptSources(readFileSync('/etc/apt/sources.list', 'utf8'), false));
+  if (existsSync('/etc/apt/sources.list'))
+    sources.push(...parseAptSources(readFileSync('/etc/apt/sources.list', 'utf8'), false));
   const dir = '/etc/apt/sources.list.d';
   if (existsSync(dir)) {
     for (const file of readdirSync(dir).sort()) {
-      if (file.endsWith('.sources')) sources.push(...parseAptSources(readFileSync(`${dir}/${file}`, 'utf8'), true));
-      if (file.endsWith('.list')) sources.push(...parseAptSources(readFileSync(`${dir}/${file}`, 'utf8'), false));
+      if (file.endsWith('.sources'))
+        sources.push(...parseAptSources(readFileSync(`${dir}/${file}`, 'utf8'), true));
+      if (file.endsWith('.list'))
+        sources.push(...parseAptSources(readFileSync(`${dir}/${file}`, 'utf8'), false));
     }
   }
   const mirror = pickMirror(sources, suite);
   if (!mirror) {
-    throw new Error(`no apt source for suite "${suite}" in /etc/apt; set CLUSTERFLOW_DEBIAN_MIRROR to a Debian mirror`);
+    throw new Error(
+      `no apt source for suite "${suite}" in /etc/apt; set CLUSTERFLOW_DEBIAN_MIRROR to a Debian mirror`,
+    );
   }
   return mirror;
 }

@@ -74,17 +74,33 @@ export function rootfsKey(suite: string, packages: readonly string[] = LAB_PACKA
 function inRootfs(dir: string, script: string): void {
   run(
     'systemd-nspawn',
-    ['--quiet', '--register=no', '--keep-unit', '--resolv-conf=copy-host', '-D', dir, '/bin/sh', '-ec', script],
+    [
+      '--quiet',
+      '--register=no',
+      '--keep-unit',
+      '--resolv-conf=copy-host',
+      '-D',
+      dir,
+      '/bin/sh',
+      '-ec',
+      script,
+    ],
     { env: { ...process.env, SYSTEMD_LOG_LEVEL: 'err' }, inherit: true },
   );
 }
 
 function build(dir: string, suite: string): void {
   const mirror = machineMirror(suite);
-  console.log(`lab: building the ${suite} rootfs with debootstrap from the machine's apt mirror (a few minutes, once)`);
-  run('debootstrap', ['--variant=minbase', '--include=systemd,systemd-sysv,dbus,ca-certificates', suite, dir, mirror], {
-    inherit: true,
-  });
+  console.log(
+    `lab: building the ${suite} rootfs with debootstrap from the machine's apt mirror (a few minutes, once)`,
+  );
+  run(
+    'debootstrap',
+    ['--variant=minbase', '--include=systemd,systemd-sysv,dbus,ca-certificates', suite, dir, mirror],
+    {
+      inherit: true,
+    },
+  );
   // Packages must not start services in the build environment.
   writeFileSync(path.join(dir, 'usr/sbin/policy-rc.d'), '#!/bin/sh\nexit 101\n', { mode: 0o755 });
   inRootfs(
@@ -131,7 +147,9 @@ export function ensureRootfs(): string {
     build(partial, suite);
     run('tar', ['--zstd', '-cpf', `${tarball}.partial`, '-C', partial, '.']);
     renameSync(`${tarball}.partial`, tarball);
-    console.log(`lab: rootfs built and cached in ${((Date.now() - started) / 1000).toFixed(0)} s: ${tarball}`);
+    console.log(
+      `lab: rootfs built and cached in ${((Date.now() - started) / 1000).toFixed(0)} s: ${tarball}`,
+    );
   }
   renameSync(partial, dir);
   return dir;

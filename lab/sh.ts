@@ -24,9 +24,15 @@ export function run(
     stdio: options.inherit ? ['ignore', 'inherit', 'inherit'] : 'pipe',
   });
   if (result.error) throw new Error(`${program}: ${result.error.message}`);
-  const out: RunResult = { code: result.status ?? 128, stdout: result.stdout ?? '', stderr: result.stderr ?? '' };
+  const out: RunResult = {
+    code: result.status ?? 128,
+    stdout: result.stdout ?? '',
+    stderr: result.stderr ?? '',
+  };
   if (out.code !== 0 && !options.allowFailure) {
-    throw new Error(`${program} ${args.join(' ')} exited ${out.code}: ${out.stderr.trim() || out.stdout.trim()}`);
+    throw new Error(
+      `${program} ${args.join(' ')} exited ${out.code}: ${out.stderr.trim() || out.stdout.trim()}`,
+    );
   }
   return out;
 }

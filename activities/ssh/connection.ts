@@ -4,7 +4,13 @@ import { Client, type ConnectConfig } from 'ssh2';
 import { FailureTypes } from '../../common/errors';
 import type { HostTarget } from '../../common/hosts';
 import { resolveSecret } from '../secrets';
-import { knownHostsName, knownKeyTypes, parseKnownHosts, verifyHostKey, type HostKeyVerdict } from './known-hosts';
+import {
+  knownHostsName,
+  knownKeyTypes,
+  parseKnownHosts,
+  verifyHostKey,
+  type HostKeyVerdict,
+} from './known-hosts';
 
 const verdictFailure: Record<Exclude<HostKeyVerdict, { ok: true }>['kind'], string> = {
   unknown: FailureTypes.HostKeyUnknown,
@@ -37,7 +43,9 @@ export async function connectToHost(target: HostTarget): Promise<Client> {
     );
   });
   const entries = parseKnownHosts(knownHostsText);
-  const names = [...new Set([knownHostsName(target.name, target.port), knownHostsName(target.address, target.port)])];
+  const names = [
+    ...new Set([knownHostsName(target.name, target.port), knownHostsName(target.address, target.port)]),
+  ];
   const keyTypes = knownKeyTypes(entries, names);
 
   const config: ConnectConfig = {
@@ -51,7 +59,8 @@ export async function connectToHost(target: HostTarget): Promise<Client> {
   if (keyTypes.length > 0) config.algorithms = { serverHostKey: keyTypes as never };
   if (target.privateKey) config.privateKey = await resolveSecret(target.privateKey, 'privateKey');
   if (target.password) config.password = (await resolveSecret(target.password, 'password')).toString();
-  if (!target.privateKey && !target.password && process.env.SSH_AUTH_SOCK) config.agent = process.env.SSH_AUTH_SOCK;
+  if (!target.privateKey && !target.password && process.env.SSH_AUTH_SOCK)
+    config.agent = process.env.SSH_AUTH_SOCK;
 
   let rejected: HostKeyVerdict | undefined;
   config.hostVerifier = (key: Buffer) => {
@@ -66,7 +75,12 @@ export async function connectToHost(target: HostTarget): Promise<Client> {
     client.once('error', (err: Error & { code?: string; level?: string }) => {
       client.end();
       if (rejected && !rejected.ok) {
-        reject(ApplicationFailure.nonRetryable(`${target.name}: ${rejected.message}`, verdictFailure[rejected.kind]));
+        reject(
+          ApplicationFailure.nonRetryable(
+            `${target.name}: ${rejected.message}`,
+            verdictFailure[rejected.kind],
+          ),
+        );
       } else if (err.level === 'client-authentication') {
         reject(
           ApplicationFailure.nonRetryable(

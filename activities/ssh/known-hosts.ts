@@ -16,10 +16,17 @@ export function parseKnownHosts(text: string): KnownHostEntry[] {
     if (!line || line.startsWith('#')) return;
     const fields = line.split(/\s+/);
     let marker: KnownHostEntry['marker'];
-    if (fields[0] === '@revoked' || fields[0] === '@cert-authority') marker = fields.shift() as KnownHostEntry['marker'];
+    if (fields[0] === '@revoked' || fields[0] === '@cert-authority')
+      marker = fields.shift() as KnownHostEntry['marker'];
     if (fields.length < 3) return;
     const [hosts, keyType, keyBase64] = fields;
-    entries.push({ line: i + 1, marker, patterns: hosts.split(','), keyType, key: Buffer.from(keyBase64, 'base64') });
+    entries.push({
+      line: i + 1,
+      marker,
+      patterns: hosts.split(','),
+      keyType,
+      key: Buffer.from(keyBase64, 'base64'),
+    });
   });
   return entries;
 }
@@ -30,7 +37,10 @@ export function knownHostsName(host: string, port: number): string {
 }
 
 function wildcardToRegExp(pattern: string): RegExp {
-  const body = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  const body = pattern
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '.*')
+    .replace(/\?/g, '.');
   return new RegExp(`^${body}$`, 'i');
 }
 
@@ -71,8 +81,7 @@ export function keyTypeOf(key: Buffer): string {
 }
 
 export type HostKeyVerdict =
-  | { ok: true; line: number }
-  | { ok: false; kind: 'unknown' | 'changed' | 'revoked'; message: string };
+  { ok: true; line: number } | { ok: false; kind: 'unknown' | 'changed' | 'revoked'; message: string };
 
 /**
  * Decides whether `presented` is the right key for the host reached as any of `names`
@@ -84,11 +93,17 @@ export function verifyHostKey(
   presented: Buffer,
   file: string,
 ): HostKeyVerdict {
-  const relevant = entries.filter((e) => e.marker !== '@cert-authority' && names.some((n) => entryMatches(e, n)));
+  const relevant = entries.filter(
+    (e) => e.marker !== '@cert-authority' && names.some((n) => entryMatches(e, n)),
+  );
   const shown = `${keyTypeOf(presented)} ${fingerprint(presented)}`;
   const revoked = entries.find((e) => e.marker === '@revoked' && e.key.equals(presented));
   if (revoked) {
-    return { ok: false, kind: 'revoked', message: `host key ${shown} is marked @revoked in ${file}:${revoked.line}` };
+    return {
+      ok: false,
+      kind: 'revoked',
+      message: `host key ${shown} is marked @revoked in ${file}:${revoked.line}`,
+    };
   }
   const match = relevant.find((e) => e.marker === undefined && e.key.equals(presented));
   if (match) return { ok: true, line: match.line };

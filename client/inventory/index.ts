@@ -14,7 +14,10 @@ export function loadInventory(file: string): Inventory {
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
-    throw new InventoryError(file, `cannot read inventory (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+    throw new InventoryError(
+      file,
+      `cannot read inventory (${(err as NodeJS.ErrnoException).code ?? 'error'})`,
+    );
   }
   return parseYamlInventory(text, file);
 }

@@ -1,7 +1,12 @@
 import { InventoryError, hostsOf, type Inventory } from './model';
 
 function globToRegExp(glob: string): RegExp {
-  return new RegExp(`^${glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
+  return new RegExp(
+    `^${glob
+      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+      .replace(/\*/g, '.*')
+      .replace(/\?/g, '.')}$`,
+  );
 }
 
 /** Hosts one pattern term names: a group, a host, a wildcard over both, or `~regex`. */
@@ -40,8 +45,10 @@ export function selectHosts(inv: Inventory, pattern = 'all'): string[] {
     const keep = termHosts(inv, term.slice(1));
     for (const h of [...selected]) if (!keep.has(h)) selected.delete(h);
   }
-  for (const term of terms.filter((t) => t.startsWith('!'))) termHosts(inv, term.slice(1)).forEach((h) => selected.delete(h));
+  for (const term of terms.filter((t) => t.startsWith('!')))
+    termHosts(inv, term.slice(1)).forEach((h) => selected.delete(h));
   const ordered = [...inv.hostVars.keys()].filter((h) => selected.has(h));
-  if (ordered.length === 0) throw new InventoryError(inv.source, `host pattern "${pattern}" matched no hosts`);
+  if (ordered.length === 0)
+    throw new InventoryError(inv.source, `host pattern "${pattern}" matched no hosts`);
   return ordered;
 }

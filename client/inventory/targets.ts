@@ -20,10 +20,16 @@ const str = (v: unknown): string | undefined => (v === undefined || v === null ?
  * Turns one inventory host into what activities need to reach it. Secrets stay references:
  * a password written in the inventory is refused rather than carried into workflow history.
  */
-export function targetFor(inv: Inventory, host: string, defaults: { knownHostsFile?: string } = {}): HostTarget {
+export function targetFor(
+  inv: Inventory,
+  host: string,
+  defaults: { knownHostsFile?: string } = {},
+): HostTarget {
   const vars: Vars = varsOf(inv, host);
   const where = `${inv.source}: host ${host}`;
-  const sshArgs = [str(vars.ansible_ssh_common_args), str(vars.ansible_ssh_extra_args)].filter(Boolean).join(' ');
+  const sshArgs = [str(vars.ansible_ssh_common_args), str(vars.ansible_ssh_extra_args)]
+    .filter(Boolean)
+    .join(' ');
   const knownHostsFile =
     str(vars.clusterflow_known_hosts) ??
     knownHostsFromSshArgs(sshArgs) ??
@@ -31,7 +37,9 @@ export function targetFor(inv: Inventory, host: string, defaults: { knownHostsFi
     path.join(os.homedir(), '.ssh', 'known_hosts');
 
   const keyFile = str(vars.ansible_ssh_private_key_file ?? vars.ansible_private_key_file);
-  const privateKey = str(vars.clusterflow_ssh_private_key) ?? (keyFile ? `file:${path.resolve(expandHome(keyFile))}` : undefined);
+  const privateKey =
+    str(vars.clusterflow_ssh_private_key) ??
+    (keyFile ? `file:${path.resolve(expandHome(keyFile))}` : undefined);
   const password = str(vars.ansible_password ?? vars.ansible_ssh_pass);
   if (password !== undefined && !SecretRefSchema.safeParse(password).success) {
     throw new InventoryError(

@@ -1,9 +1,12 @@
-import { isMap, parseDocument, type Document } from 'yaml';
+import { isMap, isScalar, parseDocument, type Document } from 'yaml';
 import { InventoryError, emptyInventory, type Group, type Inventory, type Vars } from './model';
 
+/** The line of the key at `path`, so an error points where the operator wrote it. */
 function lineOf(doc: Document, text: string, path: (string | number)[]): string {
-  const node = doc.getIn(path, true) as { range?: [number, number] } | undefined;
-  const offset = node?.range?.[0];
+  const parent = path.length > 1 ? doc.getIn(path.slice(0, -1), true) : doc.contents;
+  const last = path[path.length - 1];
+  const pair = isMap(parent) ? parent.items.find((p) => isScalar(p.key) && p.key.value === last) : undefined;
+  const offset = pair && isScalar(pair.key) ? pair.key.range?.[0] : undefined;
   if (offset === undefined) return path.join('.');
   return `line ${text.slice(0, offset).split('\n').length} (${path.join('.')})`;
 }
@@ -30,12 +33,16 @@ export function parseYamlInventory(text: string, source: string): Inventory {
       inv.groups.set(name, group);
     }
     if (body === null || body === undefined) return group;
-    if (typeof body !== 'object' || Array.isArray(body)) throw new InventoryError(where(path), `group "${name}" must be a mapping`);
+    if (typeof body !== 'object' || Array.isArray(body))
+      throw new InventoryError(where(path), `group "${name}" must be a mapping`);
     for (const [key, value] of Object.entries(body as Record<string, unknown>)) {
       if (key === 'hosts') {
         if (value === null) continue;
         if (typeof value !== 'object' || Array.isArray(value)) {
-          throw new InventoryError(where([...path, key]), 'hosts must be a mapping of host name to host vars');
+          throw new InventoryError(
+            where([...path, key]),
+            'hosts must be a mapping of host name to host vars',
+          );
         }
         for (const [host, hostVars] of Object.entries(value as Record<string, unknown>)) {
           if (hostVars !== null && (typeof hostVars !== 'object' || Array.isArray(hostVars))) {
@@ -46,7 +53,8 @@ export function parseYamlInventory(text: string, source: string): Inventory {
         }
       } else if (key === 'vars') {
         if (value === null) continue;
-        if (typeof value !== 'object' || Array.isArray(value)) throw new InventoryError(where([...path, key]), 'vars must be a mapping');
+        if (typeof value !== 'object' || Array.isArray(value))
+          throw new InventoryError(where([...path, key]), 'vars must be a mapping');
         Object.assign(group.vars, value);
       } else if (key === 'children') {
         if (value === null) continue;
@@ -54,12 +62,16 @@ export function parseYamlInventory(text: string, source: string): Inventory {
           throw new InventoryError(where([...path, key]), 'children must be a mapping of group names');
         }
         for (const [child, childBody] of Object.entries(value as Record<string, unknown>)) {
-          if (child === 'all') throw new InventoryError(where([...path, key, child]), '`all` cannot be a child group');
+          if (child === 'all')
+            throw new InventoryError(where([...path, key, child]), '`all` cannot be a child group');
           group.children.add(child);
           visitGroup(child, childBody, [...path, key, child]);
         }
       } else {
-        throw new InventoryError(where([...path, key]), `unknown key "${key}" in group "${name}" (expected hosts, vars or children)`);
+        throw new InventoryError(
+          where([...path, key]),
+          `unknown key "${key}" in group "${name}" (expected hosts, vars or children)`,
+        );
       }
     }
     return group;
@@ -69,6 +81,5 @@ export function parseYamlInventory(text: string, source: string): Inventory {
     const group = visitGroup(name, body, [name]);
     if (name !== 'all') inv.groups.get('all')!.children.add(group.name);
   }
-  if (isMap(doc.contents) === false) throw new InventoryError(source, 'inventory must be a mapping');
   return inv;
 }

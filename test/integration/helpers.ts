@@ -1,0 +1,44 @@
+import { randomUUID } from 'node:crypto';
+import { Client, Connection } from '@temporalio/client';
+import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
+import { temporalSettings, type TemporalSettings } from '../../client/connection';
+import { loadInventory } from '../../client/inventory';
+import { labFiles } from '../../lab/hosts';
+import { createWorker } from '../../worker';
+
+// Workers log warnings and errors only, so a test's own output stays readable.
+try {
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+} catch {
+  // already installed by an earlier import in this process
+}
+
+/** Each test file polls its own task queue, so a demo worker running beside the tests never takes its tasks. */
+export function testSettings(): TemporalSettings {
+  return temporalSettings({ taskQueue: `test-${randomUUID()}` });
+}
+
+export function labInventory() {
+  return loadInventory(labFiles.inventory);
+}
+
+/** Runs `fn` while a real worker (real activities, real SSH) serves `settings.taskQueue`. */
+export async function withWorker<T>(
+  settings: TemporalSettings,
+  fn: (client: Client) => Promise<T>,
+): Promise<T> {
+  const nativeConnection = await NativeConnection.connect({ address: settings.address });
+  const connection = await Connection.connect({ address: settings.address });
+  const client = new Client({ connection, namespace: settings.namespace });
+  try {
+    const worker = await createWorker({
+      connection: nativeConnection,
+      namespace: settings.namespace,
+      taskQueue: settings.taskQueue,
+    });
+    return await worker.runUntil(fn(client));
+  } finally {
+    await connection.close();
+    await nativeConnection.close();
+  }
+}

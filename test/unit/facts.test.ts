@@ -1,0 +1,53 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { factsScript, parseFacts } from '../../activities/facts';
+
+const recorded = readFileSync(path.join(__dirname, '../fixtures/facts-debian12-lab.txt'), 'utf8');
+
+describe('facts', () => {
+  it('reads a recorded Debian 12 lab host', () => {
+    const facts = parseFacts(recorded);
+    expect(facts).toMatchObject({
+      hostname: 'node1',
+      os: { id: 'debian', versionId: '12', family: 'debian' },
+      initSystem: 'systemd',
+      cpuCount: 2,
+      ipv4: ['10.77.0.11'],
+    });
+    expect(facts.memoryMb).toBeGreaterThan(1000);
+    expect(facts.ipv6).toEqual(['fe80::4c0b:a9ff:fe3d:b5d8']);
+  });
+
+  it('reports installed-but-disabled services, and ignores unit aliases', () => {
+    const { software } = parseFacts(recorded);
+    expect(software['mariadb-server']).toEqual({
+      installed: true,
+      version: '1:10.11.18-0+deb12u1',
+      enabled: 'disabled',
+      active: 'inactive',
+    });
+    expect(software['openssh-server']).toMatchObject({ enabled: 'enabled', active: 'active' });
+    expect(software['mysql-server']).toEqual({ installed: false });
+    expect(software.ipvsadm).toEqual({ installed: false });
+  });
+
+  it('classifies a Red Hat family host', () => {
+    const facts = parseFacts('os_id=rocky\nos_version_id=9.4\nos_like=rhel centos fedora\ninit=systemd\n');
+    expect(facts.os.family).toBe('redhat');
+  });
+
+  it('runs as plain POSIX sh (checked by dash -n)', () => {
+    const check = spawnSync('sh', ['-n'], { input: factsScript(), encoding: 'utf8' });
+    expect(check.stderr).toBe('');
+    expect(check.status).toBe(0);
+  });
+
+  it('runs on this machine and describes it', () => {
+    const run = spawnSync('sh', ['-c', factsScript()], { encoding: 'utf8' });
+    expect(run.status).toBe(0);
+    const facts = parseFacts(run.stdout);
+    expect(facts.hostname).toBe(spawnSync('hostname', ['-s'], { encoding: 'utf8' }).stdout.trim());
+    expect(facts.cpuCount).toBeGreaterThan(0);
+  });
+});
