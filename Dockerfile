@@ -4,7 +4,7 @@ RUN apt-get update && apt-get install -y --no-install-recommends openssh-client 
   && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --no-audit --no-fund
+RUN npm install --omit=dev --no-audit --no-fund
 COPY common ./common
 COPY workflows ./workflows
 COPY activities ./activities

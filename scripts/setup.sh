@@ -27,10 +27,12 @@ if [ ${#missing[@]} -gt 0 ]; then
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-# npm ci only when the lockfile changed since the last install.
+# Install only when the lockfile changed since the last install. `npm install` rather than `npm ci`:
+# npm 11 writes lockfiles without other platforms' optional packages, which `npm ci` then rejects;
+# with an up-to-date lockfile `npm install` installs exactly what it pins and leaves it unchanged.
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   say "installing npm dependencies"
-  npm ci --no-audit --no-fund --loglevel=error
+  npm install --no-audit --no-fund --loglevel=error
 fi
 
 # The Temporal CLI (dev server + Web UI): $TEMPORAL_CLI, `temporal` on PATH, the tools folder, or built.
