@@ -29,7 +29,10 @@ import { processMatches, run, sleep, stopProcess } from './sh';
 const BRIDGE = 'cfbr0';
 
 interface HostState extends LabHostRecord {
+  /** systemd-nspawn, which we started. */
   pid?: number;
+  /** The container's init and its start time: it outlives a killed nspawn, so we track it too. */
+  init?: { pid: number; startTime: string };
 }
 
 interface LabState {
@@ -67,6 +70,32 @@ function saveState(state: LabState): void {
 
 export function isRunning(host: HostState): boolean {
   return processMatches(host.pid, markerOf(host.name));
+}
+
+/** Field 22 of /proc/PID/stat: with the PID it names one process for the machine's uptime. */
+function startTimeOf(pid: number): string | undefined {
+  try {
+    return readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')[19];
+  } catch {
+    return undefined;
+  }
+}
+
+function initAlive(host: HostState): boolean {
+  return Boolean(host.init && startTimeOf(host.init.pid) === host.init.startTime);
+}
+
+/** Records the container's init (nspawn's child) once it exists. */
+async function recordInit(host: HostState): Promise<void> {
+  for (let i = 0; i < 50 && host.pid; i++) {
+    const child = run('pgrep', ['-P', String(host.pid)], { allowFailure: true }).stdout.split('\n')[0];
+    const startTime = child ? startTimeOf(Number(child)) : undefined;
+    if (child && startTime) {
+      host.init = { pid: Number(child), startTime };
+      return;
+    }
+    await sleep(100);
+  }
 }
 
 function isMounted(dir: string): boolean {
@@ -165,6 +194,12 @@ function boot(host: HostState, rootfs: string, all: HostState[]): void {
   );
   writeIntoHost(host.name, 'root/.ssh/authorized_keys', readFileSync(`${labFiles.key}.pub`), 0o600);
   plugNetwork(host);
+  // Other hosts may remember this address at its old MAC; make them ask again.
+  for (const other of all) {
+    if (other.name !== host.name && netnsExists(other.name)) {
+      run('ip', ['-n', netnsOf(other.name), 'neigh', 'flush', 'to', host.address], { allowFailure: true });
+    }
+  }
 
   const args = [
     '--boot',
@@ -212,7 +247,13 @@ export async function waitForSsh(address: string, timeoutMs = 60_000): Promise<v
 /** Stops the host's container and unplugs it; its disk (upper layer) stays for a later start. */
 async function halt(host: HostState): Promise<void> {
   if (host.pid) await stopProcess(host.pid, markerOf(host.name), 15_000);
+  // If nspawn was killed, its container's init lives on; killing that init ends the container.
+  if (initAlive(host)) {
+    process.kill(host.init!.pid, 'SIGKILL');
+    for (let i = 0; i < 100 && initAlive(host); i++) await sleep(100);
+  }
   host.pid = undefined;
+  host.init = undefined;
   if (isMounted(mergedDir(host.name))) run('umount', [mergedDir(host.name)], { allowFailure: true });
   if (netnsExists(host.name)) run('ip', ['netns', 'del', netnsOf(host.name)], { allowFailure: true });
   run('ip', ['link', 'del', vethOf(host.address)], { allowFailure: true });
@@ -242,6 +283,8 @@ export async function up(names: readonly string[]): Promise<LabHostRecord[]> {
   for (const host of all) if (isRunning(host)) writeIntoHost(host.name, 'etc/hosts', renderEtcHosts(all));
   const starting = names.map((n) => fresh.hosts[n]).filter((h) => !isRunning(h));
   for (const host of starting) boot(host, rootfs, all);
+  saveState(fresh);
+  await Promise.all(all.filter((h) => isRunning(h) && !initAlive(h)).map(recordInit));
   saveState(fresh);
   await Promise.all(names.map((n) => waitForSsh(fresh.hosts[n].address)));
   return names.map((n) => fresh.hosts[n]);
@@ -314,11 +357,8 @@ export function sshArgs(name: string): string[] {
 export function hostMemoryKb(name: string): number {
   const host = loadState().hosts[name];
   if (!host || !isRunning(host)) return 0;
-  const children = run('pgrep', ['-P', String(host.pid)], { allowFailure: true })
-    .stdout.split('\n')
-    .filter(Boolean);
-  if (children.length === 0) return 0;
-  const init = children[0];
+  if (!host.init) return 0;
+  const init = host.init.pid;
   const pidns = readlinkSync(`/proc/${init}/ns/pid`);
   let total = 0;
   for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { parseKnownHosts } from '../../activities/ssh/known-hosts';
 import { labFiles, sshArgs, status, stop, up } from '../../lab/hosts';
 
@@ -69,5 +69,16 @@ describe('the lab', () => {
     expect(status().find((h) => h.name === 'node3')?.running).toBe(false);
     await up(['node3']);
     expect(onHost('node3', 'cat /var/lib/lab-marker').out).toBe('kept');
+  });
+
+  it('recovers a host whose nspawn was killed: the orphaned container is ended, then booted again', async () => {
+    const before = JSON.parse(readFileSync(labFiles.state, 'utf8')).hosts.node2 as { pid: number; init: { pid: number } };
+    process.kill(before.pid, 'SIGKILL');
+    await new Promise((r) => setTimeout(r, 300));
+    // The container's init outlives nspawn: exactly the leftover a crash leaves behind.
+    expect(existsSync(`/proc/${before.init.pid}`)).toBe(true);
+    await up(['node2']);
+    expect(existsSync(`/proc/${before.init.pid}`)).toBe(false);
+    expect(onHost('node2', 'hostname').out).toBe('node2');
   });
 });
