@@ -1,8 +1,6 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { RELEVANT_SOFTWARE, type HostFacts, type SoftwareState } from '../common/facts';
-import type { HostTarget } from '../common/hosts';
-import { connectToHost } from './ssh/connection';
-import { execCommand } from './ssh/exec';
+import type { Remote } from './remote';
 import { shellQuote } from './ssh/quote';
 
 /** The systemd unit each product runs as, on Debian-like and Red Hat-like systems. */
@@ -109,18 +107,13 @@ export function parseFacts(output: string): HostFacts {
   };
 }
 
-export async function gatherFacts(target: HostTarget): Promise<HostFacts> {
-  const client = await connectToHost(target);
-  try {
-    const result = await execCommand(client, factsScript(), { timeoutMs: 60_000 });
-    if (result.exitCode !== 0) {
-      throw ApplicationFailure.nonRetryable(
-        `${target.name}: facts script exited ${result.exitCode ?? result.signal}: ${result.stderr.slice(0, 500)}`,
-        'CommandFailed',
-      );
-    }
-    return parseFacts(result.stdout);
-  } finally {
-    client.end();
+export async function gatherFacts(remote: Remote): Promise<HostFacts> {
+  const result = await remote.run(factsScript(), { timeoutMs: 60_000, become: false });
+  if (result.exitCode !== 0) {
+    throw ApplicationFailure.nonRetryable(
+      `${remote.target.name}: facts script exited ${result.exitCode ?? result.signal}: ${result.stderr.slice(0, 500)}`,
+      'CommandFailed',
+    );
   }
+  return parseFacts(result.stdout);
 }

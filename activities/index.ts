@@ -1,15 +1,34 @@
+import { Context } from '@temporalio/activity';
+import type { HostTarget } from '../common/hosts';
 import { gatherFacts } from './facts';
+import { Remote } from './remote';
+import { SshPool } from './ssh/pool';
+import { runTask, type TaskInput } from './tasks';
+
+export interface ActivityDeps {
+  /** One pool per worker: one SSH connection per host, shared by all activities. */
+  pool?: SshPool;
+}
+
+/** Inside an activity: heartbeat while a command runs, and hear cancellation. */
+function activityHooks(): { signal?: AbortSignal; onTick?: () => void } {
+  try {
+    const ctx = Context.current();
+    return { signal: ctx.cancellationSignal, onTick: () => ctx.heartbeat() };
+  } catch {
+    return {};
+  }
+}
 
 /**
  * Everything that touches the network or disk lives behind this factory. The worker builds the
  * shared dependencies once and tests pass their own, the same way.
  */
-// eslint-disable-next-line @typescript-eslint/no-empty-object-type
-export interface ActivityDeps {}
-
-export function createActivities(_deps: ActivityDeps = {}) {
+export function createActivities(deps: ActivityDeps = {}) {
+  const pool = deps.pool ?? new SshPool();
   return {
-    gatherFacts,
+    gatherFacts: (target: HostTarget) => gatherFacts(new Remote(pool, target, activityHooks())),
+    runTask: (input: TaskInput) => runTask(pool, input, activityHooks()),
   };
 }
 

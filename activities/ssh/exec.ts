@@ -1,4 +1,5 @@
 import type { Client } from 'ssh2';
+import { shellQuote } from './quote';
 
 /** What one remote command did, as plain data. */
 export interface ExecResult {
@@ -11,12 +12,40 @@ export interface ExecResult {
   stderrDroppedBytes: number;
   durationMs: number;
   timedOut: boolean;
+  cancelled: boolean;
 }
 
 export interface ExecOptions {
   stdin?: string | Buffer;
   timeoutMs?: number;
   maxOutputBytes?: number;
+  /** Run as another user through `sudo`; `password` is the resolved sudo password, if one is needed. */
+  become?: { user: string; password?: string };
+  /** Aborting kills the remote command's whole process group. */
+  signal?: AbortSignal;
+  /** Called every `tickMs` while the command runs (activities heartbeat from here). */
+  onTick?: () => void;
+  tickMs?: number;
+}
+
+const PGID_MARKER = '__CLUSTERFLOW_PGID=';
+
+/**
+ * The command line actually sent: the command runs in a session of its own (`setsid -w`), whose
+ * id it reports first on stderr, so that a timeout or cancellation can kill the whole process
+ * group rather than leave it orphaned; then `sudo` when becoming another user.
+ */
+export function wrapCommand(command: string, become?: { user: string; password?: string }): string {
+  const inner = `printf '${PGID_MARKER}%s\\n' "$$" >&2; exec sh -c "$1"`;
+  const grouped = `setsid -w sh -c ${shellQuote(inner)} sh ${shellQuote(command)}`;
+  return becomeWrap(grouped, become);
+}
+
+function becomeWrap(commandLine: string, become?: { user: string; password?: string }): string {
+  if (!become) return `exec ${commandLine}`;
+  // -n: never prompt (a missing password fails at once); -S -p '': read the password from stdin.
+  const sudo = become.password ? "sudo -S -p ''" : 'sudo -n';
+  return `exec ${sudo} -H -u ${shellQuote(become.user)} -- sh -c ${shellQuote(commandLine)}`;
 }
 
 class CappedBuffer {
@@ -25,43 +54,93 @@ class CappedBuffer {
   dropped = 0;
   constructor(private readonly cap: number) {}
   push(chunk: Buffer): void {
-    const room = this.cap - this.size;
-    if (room > 0) {
-      const kept = chunk.subarray(0, room);
+    const room = Math.max(this.cap - this.size, 0);
+    const kept = chunk.subarray(0, room);
+    if (kept.length) {
       this.chunks.push(kept);
       this.size += kept.length;
     }
-    this.dropped += Math.max(0, chunk.length - Math.max(room, 0));
+    this.dropped += chunk.length - kept.length;
   }
   text(): string {
     return Buffer.concat(this.chunks).toString('utf8');
   }
 }
 
+/** Kills a remote process group: TERM first, KILL after a grace period. Best effort. */
+function killGroup(
+  client: Client,
+  pgid: number,
+  become?: { user: string; password?: string },
+): Promise<void> {
+  const script = `kill -TERM -- -${pgid} 2>/dev/null; sleep 1; kill -KILL -- -${pgid} 2>/dev/null; true`;
+  return new Promise((resolve) => {
+    try {
+      client.exec(becomeWrap(`sh -c ${shellQuote(script)}`, become), (err, channel) => {
+        if (err) return resolve();
+        if (become?.password) channel.write(`${become.password}\n`);
+        channel.on('close', () => resolve());
+        channel.resume();
+        channel.stderr.resume();
+      });
+    } catch {
+      resolve();
+    }
+  });
+}
+
 /** Runs one command line on an open connection and collects its result. */
 export function execCommand(client: Client, command: string, options: ExecOptions = {}): Promise<ExecResult> {
-  const { timeoutMs = 120_000, maxOutputBytes = 1 << 20 } = options;
+  const { timeoutMs = 120_000, maxOutputBytes = 1 << 20, tickMs = 5000 } = options;
   const started = Date.now();
   return new Promise((resolve, reject) => {
-    client.exec(command, (err, channel) => {
+    client.exec(wrapCommand(command, options.become), (err, channel) => {
       if (err) return reject(err);
       const stdout = new CappedBuffer(maxOutputBytes);
       const stderr = new CappedBuffer(maxOutputBytes);
+      let pgid: number | undefined;
+      let stderrHead = '';
       let exitCode: number | null = null;
       let signal: string | null = null;
       let timedOut = false;
-      const timer = setTimeout(() => {
-        timedOut = true;
+      let cancelled = false;
+
+      const stop = async (why: 'timeout' | 'cancel') => {
+        if (why === 'timeout') timedOut = true;
+        else cancelled = true;
+        if (pgid) await killGroup(client, pgid, options.become);
         channel.close();
-      }, timeoutMs);
+      };
+      const timer = setTimeout(() => void stop('timeout'), timeoutMs);
+      const ticker = options.onTick ? setInterval(options.onTick, tickMs) : undefined;
+      const onAbort = () => void stop('cancel');
+      options.signal?.addEventListener('abort', onAbort, { once: true });
+
       channel.on('data', (chunk: Buffer) => stdout.push(chunk));
-      channel.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
+      channel.stderr.on('data', (chunk: Buffer) => {
+        if (pgid !== undefined) return stderr.push(chunk);
+        // The first stderr line is the process group id from the wrapper; the command's own stderr follows.
+        stderrHead += chunk.toString('utf8');
+        const newline = stderrHead.indexOf('\n');
+        if (newline < 0) return;
+        const first = stderrHead.slice(0, newline);
+        if (first.startsWith(PGID_MARKER)) {
+          pgid = Number(first.slice(PGID_MARKER.length));
+          stderr.push(Buffer.from(stderrHead.slice(newline + 1)));
+        } else {
+          pgid = 0; // no marker (sudo refused before the wrapper ran): keep everything
+          stderr.push(Buffer.from(stderrHead));
+        }
+      });
       channel.on('exit', (code: number | null, sig?: string) => {
         exitCode = code;
         signal = sig ?? null;
       });
       channel.on('close', () => {
         clearTimeout(timer);
+        if (ticker) clearInterval(ticker);
+        options.signal?.removeEventListener('abort', onAbort);
+        if (pgid === undefined && stderrHead) stderr.push(Buffer.from(stderrHead));
         resolve({
           exitCode,
           signal,
@@ -71,8 +150,10 @@ export function execCommand(client: Client, command: string, options: ExecOption
           stderrDroppedBytes: stderr.dropped,
           durationMs: Date.now() - started,
           timedOut,
+          cancelled,
         });
       });
+      if (options.become?.password) channel.write(`${options.become.password}\n`);
       channel.end(options.stdin);
     });
   });

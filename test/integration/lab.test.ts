@@ -72,7 +72,10 @@ describe('the lab', () => {
   });
 
   it('recovers a host whose nspawn was killed: the orphaned container is ended, then booted again', async () => {
-    const before = JSON.parse(readFileSync(labFiles.state, 'utf8')).hosts.node2 as { pid: number; init: { pid: number } };
+    const before = JSON.parse(readFileSync(labFiles.state, 'utf8')).hosts.node2 as {
+      pid: number;
+      init: { pid: number };
+    };
     process.kill(before.pid, 'SIGKILL');
     await new Promise((r) => setTimeout(r, 300));
     // The container's init outlives nspawn: exactly the leftover a crash leaves behind.

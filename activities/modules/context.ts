@@ -1,0 +1,24 @@
+import type { FileDiff, ModuleResult } from '../../common/modules';
+import type { Remote } from '../remote';
+import type { Vars } from './render';
+
+export interface ModuleContext {
+  remote: Remote;
+  /** Report what would change; change nothing. */
+  check: boolean;
+  /** Include before/after of changed files. */
+  diff: boolean;
+  vars: Vars;
+}
+
+export type ModuleRunner<A> = (ctx: ModuleContext, args: A) => Promise<ModuleResult>;
+
+export const ok = (msg: string): ModuleResult => ({ changed: false, msg });
+
+export function changed(ctx: ModuleContext, msg: string, diff?: FileDiff): ModuleResult {
+  return { changed: true, msg: ctx.check ? `would ${msg}` : msg, ...(ctx.diff && diff ? { diff } : {}) };
+}
+
+export function failed(msg: string, extra: Partial<ModuleResult> = {}): ModuleResult {
+  return { changed: false, failed: true, msg, ...extra };
+}

@@ -1,0 +1,174 @@
+import { ApplicationFailure } from '@temporalio/common';
+import type { HostTarget } from '../common/hosts';
+import { resolveSecret } from './secrets';
+import { execCommand, type ExecResult } from './ssh/exec';
+import type { SshPool } from './ssh/pool';
+import { shellQuote } from './ssh/quote';
+
+export interface RemoteFile {
+  exists: boolean;
+  kind?: 'file' | 'directory' | 'link' | 'other';
+  mode?: string;
+  owner?: string;
+  group?: string;
+  content?: Buffer;
+  linkTarget?: string;
+}
+
+export interface FileAttributes {
+  owner?: string;
+  group?: string;
+  mode?: string;
+}
+
+export interface RunOptions {
+  stdin?: string | Buffer;
+  timeoutMs?: number;
+  /** Overrides the target's become setting for this command. */
+  become?: boolean;
+}
+
+/**
+ * One host as modules see it: run a command, read a file, write a file atomically. Everything goes
+ * through the pool's one connection and the one exec primitive.
+ */
+export class Remote {
+  private becomePassword?: string;
+
+  constructor(
+    private readonly pool: SshPool,
+    readonly target: HostTarget,
+    private readonly hooks: { signal?: AbortSignal; onTick?: () => void } = {},
+  ) {}
+
+  async run(command: string, options: RunOptions = {}): Promise<ExecResult> {
+    const useBecome = options.become ?? Boolean(this.target.become);
+    let become: { user: string; password?: string } | undefined;
+    if (useBecome) {
+      const wanted = this.target.become ?? { user: 'root' };
+      if (wanted.password && this.becomePassword === undefined) {
+        this.becomePassword = (await resolveSecret(wanted.password, 'become.password')).toString().trimEnd();
+      }
+      // Already that user: sudo would only add a dependency on sudo being installed.
+      if (wanted.user !== this.target.user) become = { user: wanted.user, password: this.becomePassword };
+    }
+    return this.pool.withConnection(this.target, (client) =>
+      execCommand(client, command, {
+        ...options,
+        become,
+        signal: this.hooks.signal,
+        onTick: this.hooks.onTick,
+      }),
+    );
+  }
+
+  /** Runs a command that must succeed; a failure names the host, the step and stderr. */
+  async must(command: string, step: string, options: RunOptions = {}): Promise<ExecResult> {
+    const result = await this.run(command, options);
+    if (result.exitCode !== 0) {
+      throw ApplicationFailure.nonRetryable(
+        `${this.target.name}: ${step} failed (exit ${result.exitCode ?? result.signal}): ${(result.stderr || result.stdout).trim().slice(0, 1000)}`,
+        'CommandFailed',
+      );
+    }
+    return result;
+  }
+
+  async stat(path: string, withContent = false): Promise<RemoteFile> {
+    const p = shellQuote(path);
+    const script = [
+      `if [ -L ${p} ]; then printf 'link|%s\\n' "$(readlink -- ${p})"; fi`,
+      `if [ -e ${p} ]; then stat -c '%F|%a|%U|%G' -- ${p}; else echo absent; fi`,
+      withContent ? `if [ -f ${p} ]; then base64 -w0 -- ${p}; fi` : '',
+    ].join('\n');
+    const out = (await this.must(script, `reading ${path}`)).stdout.split('\n');
+    let linkTarget: string | undefined;
+    if (out[0].startsWith('link|')) linkTarget = out.shift()!.slice(5);
+    if (out[0] === 'absent')
+      return linkTarget !== undefined ? { exists: true, kind: 'link', linkTarget } : { exists: false };
+    const [type, mode, owner, group] = out[0].split('|');
+    const kind =
+      linkTarget !== undefined
+        ? 'link'
+        : type.includes('regular')
+          ? 'file'
+          : type === 'directory'
+            ? 'directory'
+            : 'other';
+    return {
+      exists: true,
+      kind,
+      mode: mode.padStart(3, '0'),
+      owner,
+      group,
+      linkTarget,
+      content: withContent && kind === 'file' ? Buffer.from(out[1] ?? '', 'base64') : undefined,
+    };
+  }
+
+  /**
+   * Replaces a file atomically: a temp file in the same directory, attributes set on it, then
+   * rename. Keeps the old file's attributes unless new ones are given. Returns the backup path.
+   */
+  async writeFile(
+    path: string,
+    content: Buffer | string,
+    attrs: FileAttributes & { backup?: boolean },
+  ): Promise<string | undefined> {
+    const p = shellQuote(path);
+    const lines = [
+      'set -e',
+      `t=$(mktemp -- "$(dirname -- ${p})/.clusterflow.XXXXXX")`,
+      `trap 'rm -f -- "$t"' EXIT`,
+      'base64 -d > "$t"',
+      attrs.mode
+        ? `chmod ${shellQuote(attrs.mode)} "$t"`
+        : `if [ -e ${p} ]; then chmod --reference=${p} "$t"; else chmod 644 "$t"; fi`,
+      `if [ -e ${p} ]; then chown --reference=${p} "$t"; fi`,
+      attrs.owner || attrs.group
+        ? `chown ${shellQuote(`${attrs.owner ?? ''}${attrs.group ? `:${attrs.group}` : ''}`)} "$t"`
+        : '',
+      attrs.backup
+        ? `if [ -e ${p} ]; then b=${p}.$(date +%Y%m%d%H%M%S)~; cp -p -- ${p} "$b"; echo "$b"; fi`
+        : '',
+      `mv -f -- "$t" ${p}`,
+      'trap - EXIT',
+    ];
+    const result = await this.must(lines.filter(Boolean).join('\n'), `writing ${path}`, {
+      stdin: Buffer.from(content).toString('base64'),
+    });
+    return result.stdout.trim() || undefined;
+  }
+
+  /** Sets owner, group and mode where they differ; returns what it changed. */
+  async fixAttributes(
+    path: string,
+    current: RemoteFile,
+    wanted: FileAttributes,
+    check: boolean,
+  ): Promise<string[]> {
+    const changes = attributeChanges(current, wanted);
+    if (changes.length && !check) {
+      const p = shellQuote(path);
+      const commands = [
+        wanted.owner && wanted.owner !== current.owner ? `chown ${shellQuote(wanted.owner)} -- ${p}` : '',
+        wanted.group && wanted.group !== current.group ? `chgrp ${shellQuote(wanted.group)} -- ${p}` : '',
+        wanted.mode && wanted.mode !== current.mode ? `chmod ${shellQuote(wanted.mode)} -- ${p}` : '',
+      ];
+      await this.must(commands.filter(Boolean).join(' && '), `setting attributes of ${path}`);
+    }
+    return changes;
+  }
+}
+
+/** Pure: which of owner, group and mode differ from what is wanted. */
+export function attributeChanges(current: RemoteFile, wanted: FileAttributes): string[] {
+  const changes: string[] = [];
+  if (wanted.owner && wanted.owner !== current.owner)
+    changes.push(`owner ${current.owner ?? '-'} -> ${wanted.owner}`);
+  if (wanted.group && wanted.group !== current.group)
+    changes.push(`group ${current.group ?? '-'} -> ${wanted.group}`);
+  if (wanted.mode && wanted.mode !== current.mode)
+    changes.push(`mode ${current.mode ?? '-'} -> ${wanted.mode}`);
+  return changes;
+}

@@ -1,0 +1,221 @@
+import { z } from 'zod';
+
+/** Octal file mode as Ansible writes it: "0644", "644" or "u=rw,g=r,o=r" is not supported. */
+const Mode = z
+  .union([z.string().regex(/^0?[0-7]{3,4}$/, 'mode must be octal, like "0644"'), z.number().int()])
+  .transform((m) =>
+    (typeof m === 'number' ? m.toString(8) : m).replace(/^0(?=[0-7]{3,4}$)/, '').padStart(3, '0'),
+  );
+const Owner = z.string().regex(/^[A-Za-z0-9_.][A-Za-z0-9_.-]*\$?$/, 'not a valid user or group name');
+const AbsPath = z.string().regex(/^\//, 'must be an absolute path');
+
+const Attributes = { owner: Owner.optional(), group: Owner.optional(), mode: Mode.optional() };
+
+const Guards = {
+  creates: AbsPath.optional(),
+  removes: AbsPath.optional(),
+  chdir: AbsPath.optional(),
+};
+
+export const CommandArgs = z
+  .object({
+    cmd: z.string().min(1).optional(),
+    argv: z.array(z.string()).min(1).optional(),
+    stdin: z.string().optional(),
+    ...Guards,
+  })
+  .refine((a) => Boolean(a.cmd) !== Boolean(a.argv), 'give exactly one of cmd or argv');
+
+export const ShellArgs = z.object({ cmd: z.string().min(1), stdin: z.string().optional(), ...Guards });
+
+export const FileArgs = z
+  .object({
+    path: AbsPath,
+    state: z.enum(['file', 'directory', 'absent', 'link', 'touch']).default('file'),
+    src: z.string().optional(),
+    ...Attributes,
+  })
+  .refine((a) => a.state !== 'link' || Boolean(a.src), 'state=link needs src');
+
+export const CopyArgs = z
+  .object({
+    dest: AbsPath,
+    content: z.string().optional(),
+    /** A file on the worker's machine. */
+    src: z.string().optional(),
+    backup: z.boolean().default(false),
+    ...Attributes,
+  })
+  .refine((a) => (a.content === undefined) !== (a.src === undefined), 'give exactly one of content or src');
+
+export const TemplateArgs = z
+  .object({
+    dest: AbsPath,
+    /** A template file on the worker's machine, or the template text itself. */
+    src: z.string().optional(),
+    content: z.string().optional(),
+    backup: z.boolean().default(false),
+    ...Attributes,
+  })
+  .refine((a) => (a.content === undefined) !== (a.src === undefined), 'give exactly one of content or src');
+
+export const LineInFileArgs = z
+  .object({
+    path: AbsPath,
+    line: z.string().optional(),
+    regexp: z.string().optional(),
+    state: z.enum(['present', 'absent']).default('present'),
+    insertafter: z.string().optional(),
+    insertbefore: z.string().optional(),
+    create: z.boolean().default(false),
+    backup: z.boolean().default(false),
+    ...Attributes,
+  })
+  .refine((a) => a.state === 'absent' || a.line !== undefined, 'state=present needs line')
+  .refine((a) => !(a.insertafter && a.insertbefore), 'give at most one of insertafter or insertbefore');
+
+export const BlockInFileArgs = z.object({
+  path: AbsPath,
+  block: z.string().default(''),
+  marker: z.string().default('# {mark} CLUSTERFLOW MANAGED BLOCK'),
+  state: z.enum(['present', 'absent']).default('present'),
+  insertafter: z.string().optional(),
+  insertbefore: z.string().optional(),
+  create: z.boolean().default(false),
+  backup: z.boolean().default(false),
+  ...Attributes,
+});
+
+const Scalar = z.union([z.string(), z.number(), z.boolean()]).transform(String);
+
+export const PropertiesArgs = z.object({
+  path: AbsPath,
+  set: z.record(z.string(), Scalar).default({}),
+  remove: z.array(z.string()).default([]),
+  separator: z.string().default('='),
+  create: z.boolean().default(true),
+  backup: z.boolean().default(false),
+  ...Attributes,
+});
+
+export const IniArgs = z.object({
+  path: AbsPath,
+  /** section -> option -> value; a null value removes the option. */
+  settings: z.record(z.string(), z.record(z.string(), z.union([Scalar, z.null()]))),
+  create: z.boolean().default(true),
+  backup: z.boolean().default(false),
+  ...Attributes,
+});
+
+export const ServiceArgs = z
+  .object({
+    name: z.string().regex(/^[A-Za-z0-9@_.:-]+$/, 'not a valid service name'),
+    state: z.enum(['started', 'stopped', 'restarted', 'reloaded']).optional(),
+    enabled: z.boolean().optional(),
+  })
+  .refine((a) => a.state !== undefined || a.enabled !== undefined, 'give state, enabled, or both');
+
+const PackageName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9+._:-]*$/, 'not a valid package name');
+export const PackageArgs = z
+  .object({
+    name: z
+      .union([PackageName, z.array(PackageName)])
+      .transform((n) => (Array.isArray(n) ? n : [n]))
+      .optional(),
+    /** A package file already on the host, installed with its dependencies. */
+    deb: AbsPath.optional(),
+    state: z.enum(['present', 'absent', 'latest']).default('present'),
+    update_cache: z.boolean().default(false),
+  })
+  .refine((a) => Boolean(a.name) !== Boolean(a.deb), 'give exactly one of name or deb');
+
+export const UserArgs = z.object({
+  name: Owner,
+  uid: z.number().int().min(0).optional(),
+  group: Owner.optional(),
+  groups: z.array(Owner).optional(),
+  home: AbsPath.optional(),
+  shell: AbsPath.optional(),
+  system: z.boolean().default(false),
+  create_home: z.boolean().default(true),
+  state: z.enum(['present', 'absent']).default('present'),
+});
+
+export const GroupArgs = z.object({
+  name: Owner,
+  gid: z.number().int().min(0).optional(),
+  system: z.boolean().default(false),
+  state: z.enum(['present', 'absent']).default('present'),
+});
+
+export const MountArgs = z.object({
+  path: AbsPath,
+  src: z.string().min(1).optional(),
+  fstype: z
+    .string()
+    .regex(/^[a-z0-9.]+$/)
+    .optional(),
+  opts: z
+    .string()
+    .regex(/^[^\s]+$/, 'mount options have no spaces')
+    .default('defaults'),
+  dump: z.number().int().default(0),
+  passno: z.number().int().default(0),
+  state: z.enum(['mounted', 'present', 'unmounted', 'absent']).default('mounted'),
+});
+
+export const WaitForArgs = z
+  .object({
+    host: z
+      .string()
+      .regex(/^[A-Za-z0-9.:-]+$/)
+      .default('127.0.0.1'),
+    port: z.number().int().min(1).max(65535).optional(),
+    path: AbsPath.optional(),
+    search_regex: z.string().optional(),
+    state: z.enum(['started', 'stopped', 'present', 'absent', 'drained']).default('started'),
+    timeout: z.number().positive().default(300),
+    delay: z.number().min(0).default(0),
+    sleep: z.number().positive().default(1),
+  })
+  .refine((a) => Boolean(a.port) !== Boolean(a.path), 'give exactly one of port or path');
+
+/** Every module, by the name a task uses. */
+export const ModuleArgs = {
+  command: CommandArgs,
+  shell: ShellArgs,
+  file: FileArgs,
+  copy: CopyArgs,
+  template: TemplateArgs,
+  lineinfile: LineInFileArgs,
+  blockinfile: BlockInFileArgs,
+  properties: PropertiesArgs,
+  ini: IniArgs,
+  service: ServiceArgs,
+  package: PackageArgs,
+  user: UserArgs,
+  group: GroupArgs,
+  mount: MountArgs,
+  wait_for: WaitForArgs,
+} as const;
+
+export type ModuleName = keyof typeof ModuleArgs;
+export const MODULE_NAMES = Object.keys(ModuleArgs) as ModuleName[];
+
+export interface FileDiff {
+  path?: string;
+  before: string;
+  after: string;
+}
+
+/** Ansible's module contract, as plain data. */
+export interface ModuleResult {
+  changed: boolean;
+  failed?: boolean;
+  skipped?: boolean;
+  msg: string;
+  diff?: FileDiff;
+  rc?: number;
+  stdout?: string;
+  stderr?: string;
+}
