@@ -11,6 +11,11 @@ import {
 } from './connection';
 import { renderFactsTable, startFacts } from './facts';
 import { clusterNameOf, InventoryError, loadInventory, resolveTargets } from './inventory';
+import { loadPlaybook, PlaybookError } from './play';
+import { renderRecap, renderTasks } from './play-output';
+import { ClusterName, Operation, Phase, TargetHosts } from '../common/search-attributes';
+import type { PlayResult } from '../common/play';
+import { workflowId } from './connection';
 
 /** Exit codes an operator's scripts can rely on. */
 export const ExitCode = { ok: 0, operationFailed: 1, badInput: 2, temporalUnreachable: 3 } as const;
@@ -122,11 +127,72 @@ withConnectionOptions(
   },
 );
 
+withConnectionOptions(
+  program
+    .command('play <playbook>')
+    .description('run an Ansible-style playbook (modules, serial batches, handlers) as a durable workflow')
+    .requiredOption('-i, --inventory <file>', 'Ansible YAML inventory')
+    .option('-l, --limit <pattern>', 'further limit the hosts of every play')
+    .option('-C, --check', 'report what would change; change nothing')
+    .option('-D, --diff', 'show before/after of changed files')
+    .option('-t, --tags <tags>', 'only tasks with these tags (comma-separated)')
+    .option('-f, --forks <n>', 'hosts worked on at once', '50')
+    .option('--json', 'print the result as JSON'),
+).action(
+  async (
+    playbook: string,
+    flags: ConnectionFlags & {
+      inventory: string;
+      limit?: string;
+      check?: boolean;
+      diff?: boolean;
+      tags?: string;
+      forks: string;
+      json?: boolean;
+    },
+  ) => {
+    const inventory = loadInventory(flags.inventory);
+    const input = loadPlaybook(playbook, inventory, {
+      limit: flags.limit,
+      check: Boolean(flags.check),
+      diff: Boolean(flags.diff),
+      tags: (flags.tags ?? '')
+        .split(',')
+        .map((t) => t.trim())
+        .filter(Boolean),
+      forks: Number(flags.forks),
+      cluster: clusterNameOf(inventory),
+    });
+    const settings = temporalSettings(flags);
+    const client = await connectClient(settings);
+    const hosts = [...new Set(input.plays.flatMap((p) => p.hosts.map((h) => h.target.name)))];
+    const handle = await client.workflow.start('play', {
+      taskQueue: settings.taskQueue,
+      workflowId: workflowId('play', input.cluster),
+      args: [input],
+      typedSearchAttributes: [
+        { key: ClusterName, value: input.cluster },
+        { key: Operation, value: 'play' },
+        { key: TargetHosts, value: hosts },
+        { key: Phase, value: 'queued' },
+      ],
+      staticSummary: `play ${input.source}${input.check ? ' (check mode)' : ''}: ${hosts.length} host(s)`,
+    });
+    const link = workflowUiLink(settings, handle.workflowId, handle.firstExecutionRunId);
+    if (!flags.json) console.log(`workflow ${handle.workflowId}\n${link}`);
+    const result: PlayResult = await handle.result();
+    if (flags.json) console.log(JSON.stringify({ workflowId: handle.workflowId, link, ...result }, null, 2));
+    else console.log(`${renderTasks(result.tasks, Boolean(flags.diff))}\n${renderRecap(result)}`);
+    const bad = Object.values(result.recap).some((r) => r.failed || r.unreachable) || result.aborted;
+    if (bad) process.exitCode = ExitCode.operationFailed;
+  },
+);
+
 export async function main(argv = process.argv): Promise<void> {
   try {
     await program.parseAsync(argv);
   } catch (err) {
-    if (err instanceof InventoryError || err instanceof BadInput) {
+    if (err instanceof InventoryError || err instanceof BadInput || err instanceof PlaybookError) {
       console.error(`clusterflow: bad input: ${err.message}`);
       process.exitCode = ExitCode.badInput;
     } else if (err instanceof TemporalUnreachable) {

@@ -1,3 +1,4 @@
 // Every workflow the worker serves. Code under workflows/ runs in Temporal's deterministic sandbox:
 // no I/O, no clocks, no randomness; activities are imported as types only.
 export { facts } from './facts';
+export { play, playBatch } from './play';

@@ -1,0 +1,49 @@
+import { createTwoFilesPatch } from 'diff';
+import type { PlayResult, TaskReport } from '../common/play';
+
+/** Ansible-like per-task output: one line per host, diffs when asked, failures with their message. */
+export function renderTasks(tasks: TaskReport[], showDiff: boolean): string {
+  const out: string[] = [];
+  let lastPlay = '';
+  for (const t of tasks) {
+    if (t.play !== lastPlay) out.push('', `PLAY [${t.play}] `.padEnd(78, '*'));
+    lastPlay = t.play;
+    out.push('', `${t.handler ? 'RUNNING HANDLER' : 'TASK'} [${t.task}] `.padEnd(78, '*'));
+    for (const h of t.hosts) {
+      const msg =
+        h.status === 'failed' || h.status === 'unreachable' ? `: ${h.reason ?? h.result?.msg ?? ''}` : '';
+      out.push(`${h.status}: [${h.host}]${msg}`);
+      const d = h.result?.diff;
+      if (showDiff && d && d.before !== d.after) {
+        out.push(
+          createTwoFilesPatch(
+            `before: ${d.path ?? ''}`,
+            `after: ${d.path ?? ''}`,
+            d.before,
+            d.after,
+            '',
+            '',
+            { context: 3 },
+          ).trimEnd(),
+        );
+      }
+      if (h.status === 'failed' && h.result?.stderr)
+        out.push(`  stderr: ${h.result.stderr.trim().split('\n').slice(-5).join('\n          ')}`);
+    }
+  }
+  return out.join('\n');
+}
+
+export function renderRecap(result: PlayResult): string {
+  const hosts = Object.keys(result.recap).sort();
+  const width = Math.max(...hosts.map((h) => h.length), 4);
+  const lines = ['', 'PLAY RECAP '.padEnd(78, '*')];
+  for (const h of hosts) {
+    const r = result.recap[h];
+    lines.push(
+      `${h.padEnd(width)} : ok=${r.ok}  changed=${r.changed}  unreachable=${r.unreachable}  failed=${r.failed}  skipped=${r.skipped}`,
+    );
+  }
+  if (result.aborted) lines.push('', `ABORTED: ${result.aborted}`);
+  return lines.join('\n');
+}

@@ -1,0 +1,131 @@
+import type { HostTarget } from './hosts';
+import type { ModuleName, ModuleResult } from './modules';
+
+/** How many hosts per batch: a number, a percentage, or a ramp whose last step repeats (`[1, "25%", "50%"]`). */
+export type Serial = number | string | (number | string)[];
+
+export interface PlayTask {
+  name: string;
+  module: ModuleName;
+  args: Record<string, unknown>;
+  notify: string[];
+  become?: boolean;
+  tags: string[];
+  ignoreErrors: boolean;
+}
+
+export interface PlayHost {
+  target: HostTarget;
+  vars: Record<string, unknown>;
+}
+
+export interface PlaySpec {
+  name: string;
+  hosts: PlayHost[];
+  serial?: Serial;
+  /** Stop the play when more than this percentage of a batch failed. Without it, only a fully failed batch stops it. */
+  maxFailPercentage?: number;
+  forks: number;
+  tasks: PlayTask[];
+  handlers: PlayTask[];
+}
+
+export interface PlayInput {
+  cluster: string;
+  source: string;
+  check: boolean;
+  diff: boolean;
+  tags: string[];
+  plays: PlaySpec[];
+}
+
+export type TaskStatus = 'ok' | 'changed' | 'failed' | 'unreachable' | 'skipped';
+
+export interface HostTaskResult {
+  host: string;
+  status: TaskStatus;
+  result?: ModuleResult;
+  /** Why a host failed or was unreachable when there is no module result. */
+  reason?: string;
+}
+
+export interface TaskReport {
+  play: string;
+  task: string;
+  handler: boolean;
+  hosts: HostTaskResult[];
+}
+
+export interface HostRecap {
+  ok: number;
+  changed: number;
+  unreachable: number;
+  failed: number;
+  skipped: number;
+}
+
+export interface BatchResult {
+  tasks: TaskReport[];
+  recap: Record<string, HostRecap>;
+}
+
+export interface PlayResult {
+  cluster: string;
+  tasks: TaskReport[];
+  recap: Record<string, HostRecap>;
+  /** Set when a failure budget stopped a play before all its batches ran. */
+  aborted?: string;
+}
+
+export const emptyRecap = (): HostRecap => ({ ok: 0, changed: 0, unreachable: 0, failed: 0, skipped: 0 });
+
+function batchSize(step: number | string, total: number): number {
+  if (typeof step === 'number') return Math.max(1, Math.floor(step));
+  const m = /^(\d+(?:\.\d+)?)%$/.exec(step.trim());
+  if (!m) throw new Error(`serial step "${step}" is neither a number nor a percentage`);
+  return Math.max(1, Math.floor((Number(m[1]) / 100) * total));
+}
+
+/** Ansible's batching: splits hosts into consecutive batches by `serial`. */
+export function serialBatches<T>(hosts: readonly T[], serial?: Serial): T[][] {
+  if (serial === undefined || hosts.length === 0) return hosts.length ? [hosts.slice()] : [];
+  const steps = Array.isArray(serial) ? serial : [serial];
+  if (steps.length === 0) return [hosts.slice()];
+  const batches: T[][] = [];
+  let at = 0;
+  for (let i = 0; at < hosts.length; i++) {
+    const size = batchSize(steps[Math.min(i, steps.length - 1)], hosts.length);
+    batches.push(hosts.slice(at, at + size));
+    at += size;
+  }
+  return batches;
+}
+
+/** A task runs when no tags were asked for, when its tags meet the asked ones, or when tagged `always`. */
+export function taskSelected(task: Pick<PlayTask, 'tags'>, tags: readonly string[]): boolean {
+  if (tags.length === 0 || task.tags.includes('always')) return true;
+  return task.tags.some((t) => tags.includes(t));
+}
+
+/** True when the failures of one batch exceed the play's failure budget. */
+export function overFailureBudget(failed: number, batchTotal: number, maxFailPercentage?: number): boolean {
+  if (batchTotal === 0) return false;
+  if (maxFailPercentage === undefined) return failed === batchTotal;
+  return (failed / batchTotal) * 100 > maxFailPercentage;
+}
+
+export function statusOf(result: ModuleResult): TaskStatus {
+  if (result.failed) return 'failed';
+  if (result.skipped) return 'skipped';
+  return result.changed ? 'changed' : 'ok';
+}
+
+export function addToRecap(recap: Record<string, HostRecap>, host: string, status: TaskStatus): void {
+  const r = (recap[host] ??= emptyRecap());
+  if (status === 'changed') {
+    r.changed++;
+    r.ok++;
+  } else {
+    r[status]++;
+  }
+}
