@@ -65,7 +65,7 @@ export async function play(input: PlayInput): Promise<PlayResult> {
   setHandler(playProgressQuery, () => progress);
   for (const [p, spec] of input.plays.entries()) {
     const batches = serialBatches(spec.hosts, spec.serial);
-    const { hosts: _all, ...play } = spec;
+    const play = { ...spec, hosts: undefined };
     for (const [b, hosts] of batches.entries()) {
       progress = { play: spec.name, batch: b + 1, batches: batches.length };
       upsertSearchAttributes([
