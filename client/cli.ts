@@ -1,6 +1,7 @@
 import { Command, Option } from 'commander';
 import { NativeConnection } from '@temporalio/worker';
 import { FactsInputSchema, type FactsResult } from '../common/facts';
+import { SshPool } from '../activities/ssh/pool';
 import { createWorker } from '../worker';
 import {
   connectClient,
@@ -69,6 +70,7 @@ withConnectionOptions(
   );
   // Worker.run() returns after SIGINT/SIGTERM once in-flight tasks have finished.
   await worker.run();
+  await pool.close();
   await connection.close();
   console.log('worker: stopped');
 });

@@ -43,6 +43,7 @@ const probe = (name: string) => {
     `  service ${n} status >/dev/null 2>&1 && echo active`,
     `  ls /etc/rc[2-5].d/S*${name} >/dev/null 2>&1 && echo enabled`,
     'fi',
+    'true',
   ].join('\n');
 };
 

@@ -4,6 +4,7 @@ import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { temporalSettings, type TemporalSettings } from '../../client/connection';
 import { loadInventory } from '../../client/inventory';
 import { labFiles } from '../../lab/hosts';
+import { SshPool } from '../../activities/ssh/pool';
 import { createWorker } from '../../worker';
 
 // Workers log warnings and errors only, so a test's own output stays readable.
@@ -30,14 +31,17 @@ export async function withWorker<T>(
   const nativeConnection = await NativeConnection.connect({ address: settings.address });
   const connection = await Connection.connect({ address: settings.address });
   const client = new Client({ connection, namespace: settings.namespace });
+  const pool = new SshPool();
   try {
     const worker = await createWorker({
       connection: nativeConnection,
       namespace: settings.namespace,
       taskQueue: settings.taskQueue,
+      deps: { pool },
     });
     return await worker.runUntil(fn(client));
   } finally {
+    await pool.close();
     await connection.close();
     await nativeConnection.close();
   }

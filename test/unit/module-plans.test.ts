@@ -24,7 +24,9 @@ describe('the exec wrapper', () => {
 
   it('goes through sudo -n when becoming another user, and sudo -S with a password', () => {
     expect(wrapCommand('id', { user: 'postgres' })).toMatch(/^exec sudo -n -H -u postgres -- sh -c /);
-    expect(wrapCommand('id', { user: 'root', password: 'x' })).toMatch(/^exec sudo -S -p '' -H -u root -- sh -c /);
+    expect(wrapCommand('id', { user: 'root', password: 'x' })).toMatch(
+      /^exec sudo -S -p '' -H -u root -- sh -c /,
+    );
   });
 });
 
@@ -50,52 +52,87 @@ describe('command and shell', () => {
 describe('service plan', () => {
   const sd = { init: 'systemd' as const, exists: true };
   it('starts and enables only what is not already so', () => {
-    expect(planService({ name: 'nginx', state: 'started', enabled: true }, { ...sd, active: false, enabled: false })).toEqual([
-      'systemctl enable -q nginx',
-      'systemctl start nginx',
-    ]);
-    expect(planService({ name: 'nginx', state: 'started', enabled: true }, { ...sd, active: true, enabled: true })).toEqual([]);
+    expect(
+      planService(
+        { name: 'nginx', state: 'started', enabled: true },
+        { ...sd, active: false, enabled: false },
+      ),
+    ).toEqual(['systemctl enable -q nginx', 'systemctl start nginx']);
+    expect(
+      planService({ name: 'nginx', state: 'started', enabled: true }, { ...sd, active: true, enabled: true }),
+    ).toEqual([]);
   });
   it('always restarts on restarted, and reload starts a stopped service', () => {
-    expect(planService({ name: 'x', state: 'restarted' }, { ...sd, active: true, enabled: true })).toEqual(['systemctl restart x']);
-    expect(planService({ name: 'x', state: 'reloaded' }, { ...sd, active: false, enabled: true })).toEqual(['systemctl start x']);
+    expect(planService({ name: 'x', state: 'restarted' }, { ...sd, active: true, enabled: true })).toEqual([
+      'systemctl restart x',
+    ]);
+    expect(planService({ name: 'x', state: 'reloaded' }, { ...sd, active: false, enabled: true })).toEqual([
+      'systemctl start x',
+    ]);
   });
   it('uses service(8) on sysvinit', () => {
-    expect(planService({ name: 'x', state: 'stopped' }, { init: 'sysvinit', exists: true, active: true, enabled: false })).toEqual(['service x stop']);
+    expect(
+      planService(
+        { name: 'x', state: 'stopped' },
+        { init: 'sysvinit', exists: true, active: true, enabled: false },
+      ),
+    ).toEqual(['service x stop']);
   });
 });
 
 describe('package plan', () => {
   const base = { state: 'present' as const, update_cache: false };
   it('installs only what is missing, in one apt command', () => {
-    const plan = planPackages({ ...base, names: ['nginx', 'curl'] }, { manager: 'apt', installed: { curl: '7.88' }, candidates: {} });
+    const plan = planPackages(
+      { ...base, names: ['nginx', 'curl'] },
+      { manager: 'apt', installed: { curl: '7.88' }, candidates: {} },
+    );
     expect(plan.touched).toEqual(['nginx']);
     expect(plan.command).toMatch(/apt-get .* install --no-install-recommends nginx$/);
   });
   it('upgrades for latest only when the candidate differs', () => {
     const s = { manager: 'apt' as const, installed: { curl: '1' }, candidates: { curl: '2' } };
     expect(planPackages({ ...base, state: 'latest', names: ['curl'] }, s).touched).toEqual(['curl']);
-    expect(planPackages({ ...base, state: 'latest', names: ['curl'] }, { ...s, candidates: { curl: '1' } }).command).toBeUndefined();
+    expect(
+      planPackages({ ...base, state: 'latest', names: ['curl'] }, { ...s, candidates: { curl: '1' } })
+        .command,
+    ).toBeUndefined();
   });
   it('removes only installed packages, with dnf on Red Hat', () => {
-    const plan = planPackages({ ...base, state: 'absent', names: ['a', 'b'] }, { manager: 'dnf', installed: { b: '1' }, candidates: {} });
+    const plan = planPackages(
+      { ...base, state: 'absent', names: ['a', 'b'] },
+      { manager: 'dnf', installed: { b: '1' }, candidates: {} },
+    );
     expect(plan.command).toBe('dnf -y remove b');
   });
 });
 
 describe('user and group ids', () => {
   it('refuses to renumber an existing account or to take an id someone else has', () => {
-    expect(idConflict('user', 'app', 1001, { name: 'app', id: 1002 })).toMatch(/exists with id 1002, not 1001/);
-    expect(idConflict('group', 'app', 1001, undefined, { name: 'backup', id: 1001 })).toMatch(/already belongs to group backup/);
-    expect(idConflict('user', 'app', 1001, { name: 'app', id: 1001 }, { name: 'app', id: 1001 })).toBeUndefined();
+    expect(idConflict('user', 'app', 1001, { name: 'app', id: 1002 })).toMatch(
+      /exists with id 1002, not 1001/,
+    );
+    expect(idConflict('group', 'app', 1001, undefined, { name: 'backup', id: 1001 })).toMatch(
+      /already belongs to group backup/,
+    );
+    expect(
+      idConflict('user', 'app', 1001, { name: 'app', id: 1001 }, { name: 'app', id: 1001 }),
+    ).toBeUndefined();
   });
 });
 
 describe('mount: fstab', () => {
-  const nfs = MountArgs.parse({ path: '/srv/data', src: 'nfs1:/export', fstype: 'nfs', opts: '_netdev,hard,vers=4.1' });
+  const nfs = MountArgs.parse({
+    path: '/srv/data',
+    src: 'nfs1:/export',
+    fstype: 'nfs',
+    opts: '_netdev,hard,vers=4.1',
+  });
   it('adds one entry, replaces it when options change, and removes it', () => {
     const added = editFstab('# static\nUUID=x / ext4 defaults 0 1\n', nfs);
-    expect(added).toBe('# static\nUUID=x / ext4 defaults 0 1\nnfs1:/export /srv/data nfs _netdev,hard,vers=4.1 0 0\n');
+    expect(added).toBe(
+      '# static\nUUID=x / ext4 defaults 0 1\nnfs1:/export /srv/data nfs _netdev,hard,vers=4.1 0 0\n',
+    );
     expect(editFstab(added, nfs)).toBe(added);
     expect(editFstab(added, { ...nfs, opts: '_netdev,soft' })).toContain('/srv/data nfs _netdev,soft 0 0');
     expect(editFstab(added, { ...nfs, state: 'absent' })).toBe('# static\nUUID=x / ext4 defaults 0 1\n');
@@ -104,7 +141,10 @@ describe('mount: fstab', () => {
 
 describe('wait_for', () => {
   it('waits on the host itself and exits 3 on timeout', () => {
-    const r = spawnSync('sh', ['-c', waitScript(WaitForArgs.parse({ path: '/nonexistent-path', timeout: 1, sleep: 0.2 }))]);
+    const r = spawnSync('sh', [
+      '-c',
+      waitScript(WaitForArgs.parse({ path: '/nonexistent-path', timeout: 1, sleep: 0.2 })),
+    ]);
     expect(r.status).toBe(3);
     const ok = spawnSync('sh', ['-c', waitScript(WaitForArgs.parse({ path: '/etc/hostname', timeout: 1 }))]);
     expect(ok.status).toBe(0);
@@ -113,7 +153,12 @@ describe('wait_for', () => {
 
 describe('templated arguments', () => {
   it('renders strings with host vars and keeps numbers numeric for whole expressions', () => {
-    expect(renderArgs({ port: '{{ http_port }}', line: 'listen {{ http_port }}', n: [1, '{{ on }}'] }, { http_port: 8080, on: true })).toEqual({
+    expect(
+      renderArgs(
+        { port: '{{ http_port }}', line: 'listen {{ http_port }}', n: [1, '{{ on }}'] },
+        { http_port: 8080, on: true },
+      ),
+    ).toEqual({
       port: 8080,
       line: 'listen 8080',
       n: [1, true],
@@ -126,6 +171,11 @@ describe('templated arguments', () => {
 
 describe('file attributes', () => {
   it('lists only the attributes that differ', () => {
-    expect(attributeChanges({ exists: true, owner: 'root', group: 'root', mode: '644' }, { owner: 'root', mode: '0640'.slice(1) })).toEqual(['mode 644 -> 640']);
+    expect(
+      attributeChanges(
+        { exists: true, owner: 'root', group: 'root', mode: '644' },
+        { owner: 'root', mode: '0640'.slice(1) },
+      ),
+    ).toEqual(['mode 644 -> 640']);
   });
 });
