@@ -60,10 +60,12 @@ withConnectionOptions(
   } catch (err) {
     throw new TemporalUnreachable(settings.address, err);
   }
+  const pool = new SshPool();
   const worker = await createWorker({
     connection,
     namespace: settings.namespace,
     taskQueue: settings.taskQueue,
+    deps: { pool },
   });
   console.log(
     `worker: polling task queue "${settings.taskQueue}" on ${settings.address} (namespace ${settings.namespace})`,
