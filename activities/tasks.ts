@@ -1,4 +1,4 @@
-import { ApplicationFailure } from '@temporalio/common';
+import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import type { HostTarget } from '../common/hosts';
 import { ModuleArgs, type ModuleName, type ModuleResult } from '../common/modules';
 import { MODULES } from './modules';
@@ -55,5 +55,11 @@ export async function runTask(
   };
   const remote = new Remote(pool, host, hooks);
   const runner = MODULES[input.module] as (ctx: unknown, args: unknown) => Promise<ModuleResult>;
-  return runner({ remote, check: input.check, diff: input.diff, vars: input.vars }, parsed.data);
+  const result = await runner(
+    { remote, check: input.check, diff: input.diff, vars: input.vars },
+    parsed.data,
+  );
+  // The remote process group is already killed; tell Temporal the activity ended by cancellation.
+  if (hooks.signal?.aborted) throw new CancelledFailure(`${input.module} on ${input.host.name} cancelled`);
+  return result;
 }

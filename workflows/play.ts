@@ -3,6 +3,7 @@ import {
   ApplicationFailure,
   defineQuery,
   executeChild,
+  isCancellation,
   proxyActivities,
   setHandler,
   upsertSearchAttributes,
@@ -30,7 +31,7 @@ import { Phase } from '../common/search-attributes';
 
 const { runTask } = proxyActivities<Activities>({
   startToCloseTimeout: '2 hours',
-  heartbeatTimeout: '30 seconds',
+  heartbeatTimeout: '10 seconds',
   retry: {
     maximumAttempts: 3,
     initialInterval: '1 second',
@@ -153,6 +154,8 @@ async function runOne(
     });
     return { host: name, status: task.ignoreErrors && result.failed ? 'ok' : statusOf(result), result };
   } catch (err) {
+    // A cancelled play stops here; the activity has already killed the remote command.
+    if (isCancellation(err)) throw err;
     const cause = err instanceof ActivityFailure ? err.cause : err;
     const type = cause instanceof ApplicationFailure ? cause.type : undefined;
     const reason = cause instanceof Error ? cause.message : String(cause);

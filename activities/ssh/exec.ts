@@ -73,7 +73,8 @@ function killGroup(
   pgid: number,
   become?: { user: string; password?: string },
 ): Promise<void> {
-  const script = `kill -TERM -- -${pgid} 2>/dev/null; sleep 1; kill -KILL -- -${pgid} 2>/dev/null; true`;
+  // pkill -g: dash's kill builtin cannot take a negative (process group) id.
+  const script = `pkill -TERM -g ${pgid}; sleep 1; pkill -KILL -g ${pgid}; true`;
   return new Promise((resolve) => {
     try {
       client.exec(becomeWrap(`sh -c ${shellQuote(script)}`, become), (err, channel) => {
@@ -91,7 +92,7 @@ function killGroup(
 
 /** Runs one command line on an open connection and collects its result. */
 export function execCommand(client: Client, command: string, options: ExecOptions = {}): Promise<ExecResult> {
-  const { timeoutMs = 120_000, maxOutputBytes = 1 << 20, tickMs = 5000 } = options;
+  const { timeoutMs = 120_000, maxOutputBytes = 1 << 20, tickMs = 2000 } = options;
   const started = Date.now();
   return new Promise((resolve, reject) => {
     client.exec(wrapCommand(command, options.become), (err, channel) => {
