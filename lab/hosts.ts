@@ -38,6 +38,35 @@ interface HostState extends LabHostRecord {
 interface LabState {
   rootfs?: string;
   hosts: Record<string, HostState>;
+  /** Kernel settings the lab raised, with the values it found, to put back on `down`. */
+  sysctl?: Record<string, number>;
+}
+
+/**
+ * Every container's systemd takes several inotify instances; the kernel's default of 128 per user
+ * runs out at a few dozen hosts ("Failed to allocate manager object: Too many open files").
+ */
+const SYSCTL_FLOORS: Record<string, number> = {
+  'fs.inotify.max_user_instances': 8192,
+  'fs.inotify.max_user_watches': 1048576,
+};
+
+function raiseKernelLimits(state: LabState): void {
+  for (const [key, floor] of Object.entries(SYSCTL_FLOORS)) {
+    const file = `/proc/sys/${key.replace(/\./g, '/')}`;
+    const current = Number(readFileSync(file, 'utf8'));
+    if (current >= floor) continue;
+    state.sysctl ??= {};
+    state.sysctl[key] ??= current;
+    writeFileSync(file, String(floor));
+  }
+}
+
+function restoreKernelLimits(state: LabState): void {
+  for (const [key, original] of Object.entries(state.sysctl ?? {})) {
+    writeFileSync(`/proc/sys/${key.replace(/\./g, '/')}`, String(original));
+  }
+  state.sysctl = undefined;
 }
 
 export const labFiles = {
@@ -278,6 +307,7 @@ export async function up(names: readonly string[]): Promise<LabHostRecord[]> {
     }
   }
   ensureBridge();
+  raiseKernelLimits(fresh);
   const all = Object.values(fresh.hosts);
   // Every host's /etc/hosts names every lab host, including ones added now.
   for (const host of all) if (isRunning(host)) writeIntoHost(host.name, 'etc/hosts', renderEtcHosts(all));
@@ -313,6 +343,7 @@ export async function down(names?: readonly string[]): Promise<void> {
     delete state.hosts[name];
   }
   if (Object.keys(state.hosts).length === 0) {
+    restoreKernelLimits(state);
     run('ip', ['link', 'del', BRIDGE], { allowFailure: true });
     for (const file of [labFiles.state, labFiles.inventory, labFiles.knownHosts])
       rmSync(file, { force: true });

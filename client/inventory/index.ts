@@ -22,7 +22,9 @@ function varsFiles(dir: string, name: string): string[] {
       .sort()
       .map((f) => path.join(base, f));
   }
-  return ['', '.yml', '.yaml', '.json'].map((ext) => `${base}${ext}`).filter((f) => existsSync(f) && statSync(f).isFile());
+  return ['', '.yml', '.yaml', '.json']
+    .map((ext) => `${base}${ext}`)
+    .filter((f) => existsSync(f) && statSync(f).isFile());
 }
 
 function readVars(file: string): Vars {
@@ -33,7 +35,8 @@ function readVars(file: string): Vars {
     throw new InventoryError(file, (err as Error).message.split('\n')[0]);
   }
   if (doc === null || doc === undefined) return {};
-  if (typeof doc !== 'object' || Array.isArray(doc)) throw new InventoryError(file, 'a vars file is a mapping');
+  if (typeof doc !== 'object' || Array.isArray(doc))
+    throw new InventoryError(file, 'a vars file is a mapping');
   return doc as Vars;
 }
 
@@ -46,9 +49,14 @@ export function loadInventory(file: string): Inventory {
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
-    throw new InventoryError(file, `cannot read inventory (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+    throw new InventoryError(
+      file,
+      `cannot read inventory (${(err as NodeJS.ErrnoException).code ?? 'error'})`,
+    );
   }
-  const yaml = /\.(ya?ml|json)$/.test(file) || /^(all|[\w-]+):\s*$/m.test(text.split('\n').find((l) => l.trim() && !l.startsWith('#')) ?? '');
+  const yaml =
+    /\.(ya?ml|json)$/.test(file) ||
+    /^(all|[\w-]+):\s*$/m.test(text.split('\n').find((l) => l.trim() && !l.startsWith('#')) ?? '');
   const inv = yaml ? parseYamlInventory(text, file) : parseIniInventory(text, file);
   const dir = path.dirname(file);
   for (const [name, group] of inv.groups) {

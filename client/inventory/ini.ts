@@ -9,9 +9,11 @@ export function expandHostRange(pattern: string): string[] {
   const step = Number(stepText ?? 1);
   const out: string[] = [];
   if (/^\d+$/.test(from) && /^\d+$/.test(to)) {
-    for (let i = Number(from); i <= Number(to); i += step) out.push(`${head}${String(i).padStart(from.length, '0')}${tail}`);
+    for (let i = Number(from); i <= Number(to); i += step)
+      out.push(`${head}${String(i).padStart(from.length, '0')}${tail}`);
   } else {
-    for (let c = from.charCodeAt(0); c <= to.charCodeAt(0); c += step) out.push(`${head}${String.fromCharCode(c)}${tail}`);
+    for (let c = from.charCodeAt(0); c <= to.charCodeAt(0); c += step)
+      out.push(`${head}${String.fromCharCode(c)}${tail}`);
   }
   return out.flatMap(expandHostRange);
 }
@@ -63,7 +65,10 @@ export function parseIniInventory(text: string, source: string): Inventory {
       // `key = value` per line; the value is a string, its quotes removed.
       const eq = line.indexOf('=');
       if (eq <= 0) throw new InventoryError(where, `expected key=value, got "${line}"`);
-      group(section.name).vars[line.slice(0, eq).trim()] = line.slice(eq + 1).trim().replace(/^(['"])(.*)\1$/, '$2');
+      group(section.name).vars[line.slice(0, eq).trim()] = line
+        .slice(eq + 1)
+        .trim()
+        .replace(/^(['"])(.*)\1$/, '$2');
       return;
     }
     const words = parseWords(line.replace(/\s[#;].*$/, ''), (name) => `$${name}`).map((w) => {
@@ -82,14 +87,16 @@ export function parseIniInventory(text: string, source: string): Inventory {
     }
   });
   for (const { parent, child, where } of childEdges) {
-    if (!inv.groups.has(child)) throw new InventoryError(where, `[${parent}:children] names "${child}", which is not a group`);
+    if (!inv.groups.has(child))
+      throw new InventoryError(where, `[${parent}:children] names "${child}", which is not a group`);
     group(parent).children.add(child);
     inv.groups.get('all')!.children.delete(child);
   }
   // `ungrouped` only keeps hosts that belong to no other group.
   const ungrouped = inv.groups.get('ungrouped');
   if (ungrouped) {
-    for (const g of inv.groups.values()) if (g !== ungrouped) for (const h of g.hosts) ungrouped.hosts.delete(h);
+    for (const g of inv.groups.values())
+      if (g !== ungrouped) for (const h of g.hosts) ungrouped.hosts.delete(h);
   }
   return inv;
 }

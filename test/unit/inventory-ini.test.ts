@@ -1,7 +1,14 @@
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { expandHostRange, loadInventory, parseIniInventory, selectHosts, targetFor, varsOf } from '../../client/inventory';
+import {
+  expandHostRange,
+  loadInventory,
+  parseIniInventory,
+  selectHosts,
+  targetFor,
+  varsOf,
+} from '../../client/inventory';
 
 /** A real-world shaped INI inventory: a hosting-panel cluster with a manager and numbered nodes. */
 const INI = `
@@ -36,12 +43,22 @@ describe('Ansible INI inventory', () => {
   });
 
   it('reads groups, children and ungrouped hosts', () => {
-    expect(selectHosts(inv, 'cluster')).toEqual(['node01.example.org', 'node02.example.org', 'node03.example.org', 'db-a.example.org', 'db-b.example.org']);
+    expect(selectHosts(inv, 'cluster')).toEqual([
+      'node01.example.org',
+      'node02.example.org',
+      'node03.example.org',
+      'db-a.example.org',
+      'db-b.example.org',
+    ]);
     expect(selectHosts(inv, 'ungrouped')).toEqual(['mgr.example.org']);
   });
 
   it('types inline host values and keeps :vars values as strings', () => {
-    expect(varsOf(inv, 'node01.example.org')).toMatchObject({ http_port: 8080, ansible_become: true, ntp_server: 'pool.example.org' });
+    expect(varsOf(inv, 'node01.example.org')).toMatchObject({
+      http_port: 8080,
+      ansible_become: true,
+      ntp_server: 'pool.example.org',
+    });
     expect(targetFor(inv, 'mgr.example.org')).toMatchObject({ address: '192.0.2.5', port: 2222 });
   });
 
@@ -56,7 +73,9 @@ describe('Ansible INI inventory', () => {
   });
 
   it('names the file and line of an error', () => {
-    expect(() => parseIniInventory('[web]\nweb1 novalue\n', 'bad.ini')).toThrow(/bad\.ini:2: expected key=value/);
+    expect(() => parseIniInventory('[web]\nweb1 novalue\n', 'bad.ini')).toThrow(
+      /bad\.ini:2: expected key=value/,
+    );
     expect(() => parseIniInventory('[a:children]\nnosuch\n', 'bad.ini')).toThrow(/bad\.ini:2: .*not a group/);
   });
 });
