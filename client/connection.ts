@@ -44,3 +44,22 @@ export function workflowUiLink(settings: TemporalSettings, workflowId: string, r
 export function workflowId(operation: string, cluster: string, at = new Date()): string {
   return `${operation}/${cluster}/${at.toISOString()}`;
 }
+
+/** Waits until some worker polls `taskQueue`, so a workflow started next is picked up at once. */
+export async function waitForWorker(settings: TemporalSettings, timeoutMs = 60_000): Promise<void> {
+  const connection = await Connection.connect({ address: settings.address });
+  try {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      const { pollers } = await connection.workflowService.describeTaskQueue({
+        namespace: settings.namespace,
+        taskQueue: { name: settings.taskQueue },
+      });
+      if (pollers.length > 0) return;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    throw new Error(`no worker polled task queue ${settings.taskQueue} within ${timeoutMs / 1000} s`);
+  } finally {
+    await connection.close();
+  }
+}

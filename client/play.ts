@@ -40,7 +40,12 @@ const PlaySchema = z.object({
 const asList = (v: unknown): string[] =>
   v === undefined ? [] : Array.isArray(v) ? v.map(String) : [String(v)];
 
-function parseTask(raw: Record<string, unknown>, where: string, playBecome?: boolean): PlayTask {
+function parseTask(
+  raw: Record<string, unknown>,
+  where: string,
+  baseDir: string,
+  playBecome?: boolean,
+): PlayTask {
   const moduleKeys = Object.keys(raw).filter((k) => !TASK_KEYS.has(k));
   if (moduleKeys.length !== 1) {
     throw new PlaybookError(
@@ -57,6 +62,16 @@ function parseTask(raw: Record<string, unknown>, where: string, playBecome?: boo
   if (typeof args === 'string' && (module === 'command' || module === 'shell')) args = { cmd: args };
   if (args === null || typeof args !== 'object' || Array.isArray(args))
     throw new PlaybookError(`${where}: ${module} arguments must be a mapping`);
+  // A local source file is found next to the playbook, whatever directory the worker runs in.
+  const src = (args as { src?: unknown }).src;
+  if (
+    (module === 'copy' || module === 'template') &&
+    typeof src === 'string' &&
+    !path.isAbsolute(src) &&
+    !src.includes('{{')
+  ) {
+    args = { ...args, src: path.resolve(baseDir, src) };
+  }
   return {
     name: typeof raw.name === 'string' ? raw.name : `${module}`,
     module,
@@ -95,9 +110,11 @@ export function loadPlaybook(
     }
     const spec = parsed.data;
     const name = spec.name ?? spec.hosts;
-    const tasks = spec.tasks.map((t, i) => parseTask(t, `${where} ("${name}") task ${i + 1}`, spec.become));
+    const tasks = spec.tasks.map((t, i) =>
+      parseTask(t, `${where} ("${name}") task ${i + 1}`, path.dirname(path.resolve(file)), spec.become),
+    );
     const handlers = spec.handlers.map((t, i) =>
-      parseTask(t, `${where} ("${name}") handler ${i + 1}`, spec.become),
+      parseTask(t, `${where} ("${name}") handler ${i + 1}`, path.dirname(path.resolve(file)), spec.become),
     );
     for (const t of tasks) {
       for (const n of t.notify) {

@@ -6,12 +6,11 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { Connection } from '@temporalio/client';
-import { temporalSettings } from '../client/connection';
+import { temporalSettings, waitForWorker } from '../client/connection';
 import { devServerConfig, startDevServer, stopDevServer } from '../lab/devserver';
 import { down, labFiles, up } from '../lab/hosts';
 import { REPO_ROOT, STATE_DIR } from '../lab/paths';
-import { processMatches, sleep, stopProcess } from '../lab/sh';
+import { processMatches, stopProcess } from '../lab/sh';
 
 const DEMO_HOSTS = ['lb1', 'db1', 'app1'];
 const workerPidFile = path.join(STATE_DIR, 'worker.pid');
@@ -21,26 +20,6 @@ const WORKER_MARKER = 'clusterflow.js';
 function recordedWorker(): number | undefined {
   const pid = existsSync(workerPidFile) ? Number(readFileSync(workerPidFile, 'utf8')) : undefined;
   return processMatches(pid, WORKER_MARKER) ? pid : undefined;
-}
-
-/** Waits until a worker polls the task queue, so the demo workflow starts right away. */
-async function waitForPoller(taskQueue: string): Promise<void> {
-  const settings = temporalSettings();
-  const connection = await Connection.connect({ address: settings.address });
-  try {
-    const deadline = Date.now() + 60_000;
-    while (Date.now() < deadline) {
-      const { pollers } = await connection.workflowService.describeTaskQueue({
-        namespace: settings.namespace,
-        taskQueue: { name: taskQueue },
-      });
-      if (pollers.length > 0) return;
-      await sleep(500);
-    }
-    throw new Error(`no worker polled ${taskQueue} within 60 s; see ${workerLog}`);
-  } finally {
-    await connection.close();
-  }
 }
 
 async function startWorker(): Promise<void> {
@@ -76,7 +55,7 @@ async function demoUp(): Promise<void> {
   await up(DEMO_HOSTS);
   console.log(`demo: lab hosts ${DEMO_HOSTS.join(', ')} answering on SSH`);
   await startWorker();
-  await waitForPoller(temporalSettings().taskQueue);
+  await waitForWorker(temporalSettings());
   console.log(`demo: worker polling (log: ${workerLog})\n`);
 
   const limit = DEMO_HOSTS.join(',');
