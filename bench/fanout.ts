@@ -23,7 +23,7 @@ import path from 'node:path';
 import { shellJoin } from '../activities/ssh/quote';
 import { temporalSettings, waitForWorker } from '../client/connection';
 import { startDevServer } from '../lab/devserver';
-import { labFiles, status, up } from '../lab/hosts';
+import { labFiles, sshArgs, status, up } from '../lab/hosts';
 import { CACHE_DIR, REPO_ROOT } from '../lab/paths';
 
 const ANSIBLE_CORE = '2.19.14';
@@ -75,23 +75,15 @@ function timed(
 }
 
 const address = new Map<string, string>();
-const sshBase = (host: string) => [
-  '-i',
-  labFiles.key,
-  '-o',
-  `UserKnownHostsFile=${labFiles.knownHosts}`,
-  '-o',
-  'StrictHostKeyChecking=yes',
-  '-o',
-  'BatchMode=yes',
-  '-o',
-  'ControlMaster=auto',
-  '-o',
-  `ControlPath=${scratch}/cm-%C`,
-  '-o',
-  'ControlPersist=120',
-  `root@${address.get(host)}`,
-];
+const sshBase = (host: string) =>
+  sshArgs(host, [
+    '-o',
+    'ControlMaster=auto',
+    '-o',
+    `ControlPath=${scratch}/cm-%C`,
+    '-o',
+    'ControlPersist=120',
+  ]);
 
 /** Runs one command on every host at once over plain ssh; resolves when all are done. */
 function onAll(hosts: string[], command: (host: string) => string[], stdin?: string): Promise<void> {

@@ -5,6 +5,7 @@ import { SshPool } from '../activities/ssh/pool';
 import { createWorker } from '../worker';
 import {
   connectClient,
+  startOperation,
   temporalSettings,
   TemporalUnreachable,
   workflowUiLink,
@@ -14,9 +15,7 @@ import { renderFactsTable, startFacts } from './facts';
 import { clusterNameOf, InventoryError, loadInventory, resolveTargets } from './inventory';
 import { loadPlaybook, PlaybookError } from './play';
 import { renderRecap, renderTasks } from './play-output';
-import { ClusterName, Operation, Phase, TargetHosts } from '../common/search-attributes';
 import type { PlayResult } from '../common/play';
-import { workflowId } from './connection';
 
 /** Exit codes an operator's scripts can rely on. */
 export const ExitCode = { ok: 0, operationFailed: 1, badInput: 2, temporalUnreachable: 3 } as const;
@@ -170,18 +169,15 @@ withConnectionOptions(
     const settings = temporalSettings(flags);
     const client = await connectClient(settings);
     const hosts = [...new Set(input.plays.flatMap((p) => p.hosts.map((h) => h.target.name)))];
-    const handle = await client.workflow.start('play', {
-      taskQueue: settings.taskQueue,
-      workflowId: workflowId('play', input.cluster),
-      args: [input],
-      typedSearchAttributes: [
-        { key: ClusterName, value: input.cluster },
-        { key: Operation, value: 'play' },
-        { key: TargetHosts, value: hosts },
-        { key: Phase, value: 'queued' },
-      ],
-      staticSummary: `play ${input.source}${input.check ? ' (check mode)' : ''}: ${hosts.length} host(s)`,
+    const handle = await startOperation(client, settings, {
+      operation: 'play',
+      workflowType: 'play',
+      cluster: input.cluster,
+      hosts,
+      input,
+      summary: `play ${input.source}${input.check ? ' (check mode)' : ''}: ${hosts.length} host(s)`,
     });
+
     const link = workflowUiLink(settings, handle.workflowId, handle.firstExecutionRunId);
     if (!flags.json) console.log(`workflow ${handle.workflowId}\n${link}`);
     const result: PlayResult = await handle.result();

@@ -1,4 +1,5 @@
-import { Client, Connection } from '@temporalio/client';
+import { Client, Connection, type WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
+import { ClusterName, Operation, Phase, TargetHosts } from '../common/search-attributes';
 import { DEFAULT_TASK_QUEUE } from '../common/task-queue';
 
 /** Where Temporal is, from flags first and then the environment variables the temporal CLI uses. */
@@ -62,4 +63,34 @@ export async function waitForWorker(settings: TemporalSettings, timeoutMs = 60_0
   } finally {
     await connection.close();
   }
+}
+
+/**
+ * Starts an operation the way every CLI command does: a readable workflow ID, the search
+ * attributes operators filter by, and a one-line summary for the UI.
+ */
+export function startOperation<A>(
+  client: Client,
+  settings: TemporalSettings,
+  op: {
+    operation: string;
+    workflowType: string;
+    cluster: string;
+    hosts: string[];
+    input: A;
+    summary: string;
+  },
+): Promise<WorkflowHandleWithFirstExecutionRunId> {
+  return client.workflow.start(op.workflowType, {
+    taskQueue: settings.taskQueue,
+    workflowId: workflowId(op.operation, op.cluster),
+    args: [op.input],
+    typedSearchAttributes: [
+      { key: ClusterName, value: op.cluster },
+      { key: Operation, value: op.operation },
+      { key: TargetHosts, value: op.hosts },
+      { key: Phase, value: 'queued' },
+    ],
+    staticSummary: op.summary,
+  });
 }

@@ -1,21 +1,16 @@
 import Table from 'cli-table3';
 import type { Client } from '@temporalio/client';
 import type { FactsInput, FactsResult, HostFactsOutcome } from '../common/facts';
-import { ClusterName, Operation, Phase, TargetHosts } from '../common/search-attributes';
-import { workflowId, type TemporalSettings } from './connection';
+import { startOperation, type TemporalSettings } from './connection';
 
-export async function startFacts(client: Client, settings: TemporalSettings, input: FactsInput) {
-  return client.workflow.start('facts', {
-    taskQueue: settings.taskQueue,
-    workflowId: workflowId('facts', input.cluster),
-    args: [input],
-    typedSearchAttributes: [
-      { key: ClusterName, value: input.cluster },
-      { key: Operation, value: 'facts' },
-      { key: TargetHosts, value: input.hosts.map((h) => h.name) },
-      { key: Phase, value: 'queued' },
-    ],
-    staticSummary: `facts: ${input.hosts.length} host(s) of cluster ${input.cluster}`,
+export function startFacts(client: Client, settings: TemporalSettings, input: FactsInput) {
+  return startOperation(client, settings, {
+    operation: 'facts',
+    workflowType: 'facts',
+    cluster: input.cluster,
+    hosts: input.hosts.map((h) => h.name),
+    input,
+    summary: `facts: ${input.hosts.length} host(s) of cluster ${input.cluster}`,
   });
 }
 

@@ -37,27 +37,20 @@ export const FileArgs = z
   })
   .refine((a) => a.state !== 'link' || Boolean(a.src), 'state=link needs src');
 
-export const CopyArgs = z
+/** copy writes `content` or a worker-side `src` file as is; template renders it with host vars first. */
+const FileContentArgs = z
   .object({
     dest: AbsPath,
     content: z.string().optional(),
-    /** A file on the worker's machine. */
+    /** A file on the worker's machine (a relative path is resolved beside the playbook). */
     src: z.string().optional(),
     backup: z.boolean().default(false),
     ...Attributes,
   })
   .refine((a) => (a.content === undefined) !== (a.src === undefined), 'give exactly one of content or src');
 
-export const TemplateArgs = z
-  .object({
-    dest: AbsPath,
-    /** A template file on the worker's machine, or the template text itself. */
-    src: z.string().optional(),
-    content: z.string().optional(),
-    backup: z.boolean().default(false),
-    ...Attributes,
-  })
-  .refine((a) => (a.content === undefined) !== (a.src === undefined), 'give exactly one of content or src');
+export const CopyArgs = FileContentArgs;
+export const TemplateArgs = FileContentArgs;
 
 export const LineInFileArgs = z
   .object({

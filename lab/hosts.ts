@@ -369,9 +369,10 @@ export function hostAddress(name: string): string {
   return host.address;
 }
 
-/** The ssh arguments that reach a lab host with its pinned key, for `ssh` and `exec`. */
-export function sshArgs(name: string): string[] {
+/** The ssh arguments that reach a lab host with its pinned key, for `ssh` and `exec`; `options` go before the destination. */
+export function sshArgs(name: string, options: string[] = []): string[] {
   return [
+    ...options,
     '-i',
     labFiles.key,
     '-o',

@@ -55,7 +55,9 @@ describe('the SSH pool and exec primitive against a lab host', () => {
       const failed = await remote.run('echo out; echo err >&2; exit 7');
       expect(failed).toMatchObject({ exitCode: 7, stdout: 'out\n', stderr: 'err\n', timedOut: false });
       const big = await pool.withConnection(target(), (client) =>
-        import('../../activities/ssh/exec').then(({ execCommand }) => execCommand(client, 'head -c 300000 /dev/zero', { maxOutputBytes: 1000 })),
+        import('../../activities/ssh/exec').then(({ execCommand }) =>
+          execCommand(client, 'head -c 300000 /dev/zero', { maxOutputBytes: 1000 }),
+        ),
       );
       expect(big.stdout.length).toBe(1000);
       expect(big.stdoutDroppedBytes).toBe(299_000);
