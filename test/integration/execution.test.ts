@@ -16,6 +16,13 @@ const address = (name: string) => status().find((h) => h.name === name)!.address
 const onHost = (host: string, command: string) =>
   spawnSync('ssh', [...sshArgs(host), '--', command], { encoding: 'utf8', timeout: 30_000 }).stdout.trim();
 
+/** An exported history as text with every payload decoded (they are base64), so a search sees what the server stored. */
+function historyText(history: unknown): string {
+  return JSON.stringify(history, (key, value: unknown) =>
+    key === 'data' && typeof value === 'string' ? Buffer.from(value, 'base64').toString('utf8') : value,
+  );
+}
+
 /** An inventory of lab hosts with extra vars per host, written next to the test's other files. */
 function inventoryWith(name: string, hosts: Record<string, Record<string, unknown>>): string {
   const file = path.join(dir, `${name}.yml`);
@@ -178,5 +185,66 @@ describe('host keys, become and jump hosts', () => {
     expect(result.recap.node2).toMatchObject({ changed: 1, failed: 0 });
     // sshd on node2 saw the connection come from node1, not from the worker's machine.
     expect(onHost('node2', 'cut -d" " -f1 /tmp/cf-ssh-client')).toBe(address('node1'));
+  });
+
+  it('logs in with a password and becomes root with a sudo password, both by reference and never in history', async () => {
+    const password = `pw-${Date.now()}-secret`;
+    process.env.CF_TEST_PASSWORD = password;
+    onHost(
+      'node1',
+      `id pwuser >/dev/null 2>&1 || useradd -m -s /bin/sh pwuser; echo 'pwuser:${password}' | chpasswd; echo "pwuser ALL=(ALL) ALL" > /etc/sudoers.d/pwuser; chmod 440 /etc/sudoers.d/pwuser`,
+    );
+    const file = path.join(dir, 'password.yml');
+    writeFileSync(
+      file,
+      stringify({
+        all: {
+          hosts: {
+            node1: {
+              ansible_host: address('node1'),
+              ansible_user: 'pwuser',
+              ansible_password: 'env:CF_TEST_PASSWORD',
+              ansible_become: true,
+              ansible_become_password: 'env:CF_TEST_PASSWORD',
+              clusterflow_known_hosts: labFiles.knownHosts,
+            },
+          },
+        },
+      }),
+    );
+    const playFile = path.join(dir, 'password-play.yml');
+    writeFileSync(
+      playFile,
+      stringify([
+        { hosts: 'node1', tasks: [{ copy: { dest: '/root/cf-password-proof', content: 'ok\n' } }] },
+      ]),
+    );
+    const input = loadPlaybook(playFile, loadInventory(file), {
+      check: false,
+      diff: false,
+      tags: [],
+      forks: 1,
+      cluster: 'lab',
+    });
+    const history = await withWorker(settings, async (client) => {
+      const handle = await client.workflow.start('play', {
+        taskQueue: settings.taskQueue,
+        workflowId: `test-password/${Date.now()}`,
+        args: [input],
+      });
+      const result = await handle.result();
+      expect(result.recap.node1).toMatchObject({ changed: 1, failed: 0 });
+      const children = [];
+      for await (const wf of client.workflow.list({
+        query: `WorkflowId STARTS_WITH '${handle.workflowId}'`,
+      })) {
+        children.push(historyText(await client.workflow.getHandle(wf.workflowId, wf.runId).fetchHistory()));
+      }
+      return children.join('\n');
+    });
+    expect(onHost('node1', 'stat -c %U /root/cf-password-proof && rm /root/cf-password-proof')).toBe('root');
+    // The reference is there (so the search can see payloads); the value is not.
+    expect(history).toContain('env:CF_TEST_PASSWORD');
+    expect(history).not.toContain(password);
   });
 });
