@@ -52,32 +52,29 @@ const FileContentArgs = z
 export const CopyArgs = FileContentArgs;
 export const TemplateArgs = FileContentArgs;
 
-export const LineInFileArgs = z
-  .object({
-    path: AbsPath,
-    line: z.string().optional(),
-    regexp: z.string().optional(),
-    state: z.enum(['present', 'absent']).default('present'),
-    insertafter: z.string().optional(),
-    insertbefore: z.string().optional(),
-    create: z.boolean().default(false),
-    backup: z.boolean().default(false),
-    ...Attributes,
-  })
-  .refine((a) => a.state === 'absent' || a.line !== undefined, 'state=present needs line')
-  .refine((a) => !(a.insertafter && a.insertbefore), 'give at most one of insertafter or insertbefore');
-
-export const BlockInFileArgs = z.object({
+/** What lineinfile and blockinfile share: where to insert, whether to create, and the file's attributes. */
+const TextEdit = {
   path: AbsPath,
-  block: z.string().default(''),
-  marker: z.string().default('# {mark} CLUSTERFLOW MANAGED BLOCK'),
   state: z.enum(['present', 'absent']).default('present'),
   insertafter: z.string().optional(),
   insertbefore: z.string().optional(),
   create: z.boolean().default(false),
   backup: z.boolean().default(false),
   ...Attributes,
-});
+};
+
+export const LineInFileArgs = z
+  .object({ ...TextEdit, line: z.string().optional(), regexp: z.string().optional() })
+  .refine((a) => a.state === 'absent' || a.line !== undefined, 'state=present needs line')
+  .refine((a) => !(a.insertafter && a.insertbefore), 'give at most one of insertafter or insertbefore');
+
+export const BlockInFileArgs = z
+  .object({
+    ...TextEdit,
+    block: z.string().default(''),
+    marker: z.string().default('# {mark} CLUSTERFLOW MANAGED BLOCK'),
+  })
+  .refine((a) => !(a.insertafter && a.insertbefore), 'give at most one of insertafter or insertbefore');
 
 const Scalar = z.union([z.string(), z.number(), z.boolean()]).transform(String);
 
