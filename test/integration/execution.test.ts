@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -7,6 +7,7 @@ import { loadInventory } from '../../client/inventory';
 import { loadPlaybook } from '../../client/play';
 import type { PlayResult } from '../../common/play';
 import { labFiles, sshArgs, status } from '../../lab/hosts';
+import { REPO_ROOT } from '../../lab/paths';
 import { testSettings, withWorker } from './helpers';
 import { runPlaybook } from './play-helpers';
 
@@ -246,5 +247,105 @@ describe('host keys, become and jump hosts', () => {
     // The reference is there (so the search can see payloads); the value is not.
     expect(history).toContain('env:CF_TEST_PASSWORD');
     expect(history).not.toContain(password);
+  });
+
+  it('authenticates through ssh-agent when the inventory names no key or password', async () => {
+    const agent = spawnSync('ssh-agent', ['-s'], { encoding: 'utf8' }).stdout;
+    const sock = /SSH_AUTH_SOCK=([^;]+);/.exec(agent)![1];
+    const pid = Number(/SSH_AGENT_PID=(\d+);/.exec(agent)![1]);
+    const saved = process.env.SSH_AUTH_SOCK;
+    try {
+      expect(
+        spawnSync('ssh-add', [labFiles.key], { env: { ...process.env, SSH_AUTH_SOCK: sock } }).status,
+      ).toBe(0);
+      process.env.SSH_AUTH_SOCK = sock;
+      const file = path.join(dir, 'agent.yml');
+      writeFileSync(
+        file,
+        stringify({
+          all: {
+            hosts: {
+              node1: { ansible_host: address('node1'), clusterflow_known_hosts: labFiles.knownHosts },
+            },
+          },
+        }),
+      );
+      const result = await playWith(file, [{ command: 'true' }]);
+      expect(result.recap.node1).toMatchObject({ changed: 1, failed: 0 });
+    } finally {
+      process.env.SSH_AUTH_SOCK = saved;
+      if (saved === undefined) delete process.env.SSH_AUTH_SOCK;
+      process.kill(pid);
+    }
+  });
+});
+
+describe('tags and the play CLI', () => {
+  it('runs only the tasks with the asked tags, and those tagged always', async () => {
+    const result = await withWorker(settings, (client) =>
+      runPlaybook(
+        client,
+        settings,
+        [
+          {
+            hosts: 'node1',
+            tasks: [
+              { name: 'config', command: 'true', tags: ['config'] },
+              { name: 'restart', command: 'true', tags: 'restart' },
+              { name: 'check', command: 'true', tags: ['always'] },
+            ],
+          },
+        ],
+        { tags: ['restart'] },
+      ),
+    );
+    expect(result.tasks.map((t) => t.task)).toEqual(['restart', 'check']);
+  });
+
+  it('prints per-task lines and the recap, exits 1 when a host failed and 2 on a bad playbook', async () => {
+    const cli = (args: string[]) =>
+      spawnSync(process.execPath, [path.join(REPO_ROOT, 'bin/clusterflow.js'), ...args], {
+        encoding: 'utf8',
+        env: { ...process.env, CLUSTERFLOW_TASK_QUEUE: settings.taskQueue },
+      });
+    const good = path.join(dir, 'cli-play.yml');
+    writeFileSync(
+      good,
+      stringify([
+        {
+          hosts: 'node1,node2',
+          tasks: [{ name: 'may fail', shell: 'test "{{ inventory_hostname }}" = node1' }],
+        },
+      ]),
+    );
+    const bad = path.join(dir, 'cli-bad.yml');
+    writeFileSync(
+      bad,
+      stringify([{ hosts: 'node1', tasks: [{ lineinfile: { path: 'relative/path', line: 'x' } }] }]),
+    );
+    await withWorker(settings, async () => {
+      const run = await new Promise<{ status: number | null; stdout: string }>((resolve) => {
+        const child = spawn(
+          process.execPath,
+          [path.join(REPO_ROOT, 'bin/clusterflow.js'), 'play', good, '-i', labFiles.inventory],
+          {
+            env: { ...process.env, CLUSTERFLOW_TASK_QUEUE: settings.taskQueue },
+          },
+        );
+        let stdout = '';
+        child.stdout.on('data', (d) => (stdout += d));
+        child.on('close', (status) => resolve({ status, stdout }));
+      });
+      expect(run.stdout).toMatch(/TASK \[may fail\]/);
+      expect(run.stdout).toMatch(/changed: \[node1\]/);
+      expect(run.stdout).toMatch(/failed: \[node2\]/);
+      expect(run.stdout).toMatch(/node1 : ok=1 {2}changed=1 {2}unreachable=0 {2}failed=0/);
+      expect(run.status).toBe(1);
+    });
+    const refused = cli(['play', bad, '-i', labFiles.inventory]);
+    expect(refused.status).toBe(2);
+    expect(refused.stderr).toMatch(
+      /task 1 \("lineinfile"\) on node1: lineinfile\.path: must be an absolute path/,
+    );
   });
 });

@@ -172,6 +172,21 @@ describe('modules through Temporal on a lab host: apply, re-apply changes nothin
       ]);
       expect(closed.recap[HOST].failed).toBe(1);
       expect(closed.tasks[0].hosts[0].result?.msg).toMatch(/timed out after 1s/);
+      const drained = await runPlaybook(client, settings, [
+        {
+          hosts: HOST,
+          tasks: [
+            { wait_for: { port: 8099, state: 'drained', timeout: 2 } },
+            { wait_for: { path: '/etc/os-release', search_regex: '^ID=debian$', timeout: 2 } },
+          ],
+        },
+      ]);
+      expect(drained.recap[HOST]).toMatchObject({ ok: 2, failed: 0 });
+      // An open SSH session is an established connection on port 22: not drained.
+      const busy = await runPlaybook(client, settings, [
+        { hosts: HOST, tasks: [{ wait_for: { port: 22, state: 'drained', timeout: 1 } }] },
+      ]);
+      expect(busy.recap[HOST].failed).toBe(1);
     });
   });
 
