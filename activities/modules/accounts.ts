@@ -53,13 +53,15 @@ export function idConflict(
   return undefined;
 }
 
+async function remove(ctx: ModuleContext, kind: 'user' | 'group', name: string, exists: boolean) {
+  if (!exists) return ok(`${kind} ${name} is absent`);
+  if (!ctx.check) await ctx.remote.must(`${kind}del ${shellQuote(name)}`, `removing ${kind} ${name}`);
+  return changed(ctx, `remove ${kind} ${name}`);
+}
+
 export const group: ModuleRunner<z.infer<typeof GroupArgs>> = async (ctx, a) => {
   const { byName, byId } = await lookup(ctx, 'group', a.name, a.gid);
-  if (a.state === 'absent') {
-    if (!byName) return ok(`group ${a.name} is absent`);
-    if (!ctx.check) await ctx.remote.must(`groupdel ${shellQuote(a.name)}`, `removing group ${a.name}`);
-    return changed(ctx, `remove group ${a.name}`);
-  }
+  if (a.state === 'absent') return remove(ctx, 'group', a.name, Boolean(byName));
   const conflict = idConflict('group', a.name, a.gid, byName, byId);
   if (conflict) return failed(conflict);
   if (byName) return ok(`group ${a.name} has gid ${byName.id}`);
@@ -78,11 +80,7 @@ export const group: ModuleRunner<z.infer<typeof GroupArgs>> = async (ctx, a) => 
 
 export const user: ModuleRunner<z.infer<typeof UserArgs>> = async (ctx, a) => {
   const { byName, byId, groups } = await lookup(ctx, 'passwd', a.name, a.uid);
-  if (a.state === 'absent') {
-    if (!byName) return ok(`user ${a.name} is absent`);
-    if (!ctx.check) await ctx.remote.must(`userdel ${shellQuote(a.name)}`, `removing user ${a.name}`);
-    return changed(ctx, `remove user ${a.name}`);
-  }
+  if (a.state === 'absent') return remove(ctx, 'user', a.name, Boolean(byName));
   const conflict = idConflict('user', a.name, a.uid, byName, byId);
   if (conflict) return failed(conflict);
   let argv: string[];

@@ -106,16 +106,26 @@ export function execCommand(client: Client, command: string, options: ExecOption
       let timedOut = false;
       let cancelled = false;
 
+      // A stop requested before the wrapper reported its process group waits for that report,
+      // so a command cancelled in its first milliseconds is still killed, not orphaned.
+      let stopRequested = false;
+      const kill = async () => {
+        if (pgid) await killGroup(client, pgid, options.become);
+        channel.close();
+      };
       const stop = async (why: 'timeout' | 'cancel') => {
         if (why === 'timeout') timedOut = true;
         else cancelled = true;
-        if (pgid) await killGroup(client, pgid, options.become);
-        channel.close();
+        stopRequested = true;
+        if (pgid !== undefined) await kill();
+        // No report at all (a wrapper that never started): closing the channel is all we can do.
+        else setTimeout(() => channel.close(), 2000).unref();
       };
       const timer = setTimeout(() => void stop('timeout'), timeoutMs);
       const ticker = options.onTick ? setInterval(options.onTick, tickMs) : undefined;
       const onAbort = () => void stop('cancel');
       options.signal?.addEventListener('abort', onAbort, { once: true });
+      if (options.signal?.aborted) onAbort();
 
       channel.on('data', (chunk: Buffer) => stdout.push(chunk));
       channel.stderr.on('data', (chunk: Buffer) => {
@@ -132,6 +142,7 @@ export function execCommand(client: Client, command: string, options: ExecOption
           pgid = 0; // no marker (sudo refused before the wrapper ran): keep everything
           stderr.push(Buffer.from(stderrHead));
         }
+        if (stopRequested) void kill();
       });
       channel.on('exit', (code: number | null, sig?: string) => {
         exitCode = code;
