@@ -1,4 +1,6 @@
 import { Context } from '@temporalio/activity';
+import type { Client as TemporalClient } from '@temporalio/client';
+import { createDbActivities } from './db';
 import type { HostTarget } from '../common/hosts';
 import { gatherFacts } from './facts';
 import { Remote } from './remote';
@@ -8,6 +10,8 @@ import { runTask, type TaskInput } from './tasks';
 export interface ActivityDeps {
   /** One pool per worker: one SSH connection per host, shared by all activities. */
   pool?: SshPool;
+  /** For activities that read Temporal's visibility (failover anti-flapping). */
+  temporal?: TemporalClient;
 }
 
 /** Inside an activity: heartbeat while a command runs, and hear cancellation. */
@@ -29,6 +33,7 @@ export function createActivities(deps: ActivityDeps = {}) {
   return {
     gatherFacts: (target: HostTarget) => gatherFacts(new Remote(pool, target, activityHooks())),
     runTask: (input: TaskInput) => runTask(pool, input, activityHooks()),
+    ...createDbActivities(pool, activityHooks, deps.temporal),
   };
 }
 

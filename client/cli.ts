@@ -1,5 +1,6 @@
 import { Command, Option } from 'commander';
 import { NativeConnection } from '@temporalio/worker';
+import { WorkflowFailedError } from '@temporalio/client';
 import { FactsInputSchema, type FactsResult } from '../common/facts';
 import { SshPool } from '../activities/ssh/pool';
 import { createWorker } from '../worker';
@@ -14,6 +15,10 @@ import {
 import { renderFactsTable, startFacts } from './facts';
 import { clusterNameOf, InventoryError, loadInventory, resolveTargets } from './inventory';
 import { loadPlaybook, PlaybookError } from './play';
+import { renderDbResult, renderTopology, startDbOperation, type DbCommand } from './db';
+import { databaseInput, loadSpec, requireMember, SpecError } from './spec';
+import type { Topology } from '../common/db';
+import type { DbOperationResult } from '../workflows/db';
 import { renderRecap, renderTasks } from './play-output';
 import type { PlayResult } from '../common/play';
 
@@ -60,11 +65,12 @@ withConnectionOptions(
     throw new TemporalUnreachable(settings.address, err);
   }
   const pool = new SshPool();
+  const temporal = await connectClient(settings);
   const worker = await createWorker({
     connection,
     namespace: settings.namespace,
     taskQueue: settings.taskQueue,
-    deps: { pool },
+    deps: { pool, temporal },
   });
   console.log(
     `worker: polling task queue "${settings.taskQueue}" on ${settings.address} (namespace ${settings.namespace})`,
@@ -72,6 +78,7 @@ withConnectionOptions(
   // Worker.run() returns after SIGINT/SIGTERM once in-flight tasks have finished.
   await worker.run();
   await pool.close();
+  await temporal.connection.close();
   await connection.close();
   console.log('worker: stopped');
 });
@@ -188,16 +195,115 @@ withConnectionOptions(
   },
 );
 
+const db = program
+  .command('db')
+  .description('database replication: bootstrap, status, switchover, failover, rejoin');
+
+interface DbFlags extends ConnectionFlags {
+  file: string;
+  inventory?: string;
+  json?: boolean;
+  wait: boolean;
+  to?: string;
+  canary?: boolean;
+}
+
+function dbCommand(name: DbCommand, description: string, extra: (cmd: Command) => Command = (c) => c) {
+  return extra(
+    withConnectionOptions(
+      db
+        .command(name)
+        .description(description)
+        .requiredOption('-f, --file <spec.yml>', 'cluster spec file')
+        .option('-i, --inventory <file>', "inventory (overrides the spec's `inventory`)")
+        .option('--json', 'print the result as JSON')
+        .option('--no-wait', 'print the workflow ID and return'),
+    ),
+  );
+}
+
+async function runDb(command: DbCommand, flags: DbFlags, extra: Record<string, unknown> = {}): Promise<void> {
+  const input = { ...databaseInput(loadSpec(flags.file, { inventory: flags.inventory })), ...extra };
+  if (typeof extra.candidate === 'string') requireMember(input, extra.candidate, '--to');
+  if (typeof extra.member === 'string') requireMember(input, extra.member, 'member');
+  const settings = temporalSettings(flags);
+  const client = await connectClient(settings);
+  const handle = await startDbOperation(client, settings, command, input);
+  const link = workflowUiLink(settings, handle.workflowId, handle.firstExecutionRunId);
+  if (!flags.json) console.error(`workflow ${handle.workflowId}\n${link}`);
+  if (!flags.wait) {
+    if (flags.json) console.log(JSON.stringify({ workflowId: handle.workflowId, link }));
+    return;
+  }
+  const result = (await handle.result()) as DbOperationResult | Topology;
+  if (flags.json) console.log(JSON.stringify({ workflowId: handle.workflowId, link, ...result }, null, 2));
+  else if (command === 'status') console.log(renderTopology(result as Topology));
+  else console.log(renderDbResult(result as DbOperationResult));
+  if (command === 'status' && (result as Topology).problems.length)
+    process.exitCode = ExitCode.operationFailed;
+}
+
+dbCommand('bootstrap', 'configure primary and replicas, accounts, initial copy, verify (idempotent)', (c) =>
+  c.option('--canary', 'run the create/drop canary even when nothing changed'),
+).action((flags: DbFlags) => runDb('bootstrap', flags, flags.canary ? { canary: 'always' } : {}));
+dbCommand('status', 'who is primary, replicas, lag, GTID positions, read_only, errant transactions').action(
+  (flags: DbFlags) => runDb('status', flags),
+);
+dbCommand(
+  'switchover',
+  'planned switchover to a replica (pre-checks, optional approval, rollback on failure)',
+  (c) => c.option('--to <member>', 'the replica to promote (default: the healthiest)'),
+).action((flags: DbFlags) => runDb('switchover', flags, flags.to ? { candidate: flags.to } : {}));
+dbCommand(
+  'failover',
+  'unplanned failover: confirm the primary is down, promote the most advanced replica',
+  (c) => c.option('--to <member>', 'prefer this replica (refused if it lacks transactions another has)'),
+).action((flags: DbFlags) => runDb('failover', flags, flags.to ? { candidate: flags.to } : {}));
+withConnectionOptions(
+  db
+    .command('rejoin <member>')
+    .description('bring a former primary back as a replica (refused if it has errant transactions)')
+    .requiredOption('-f, --file <spec.yml>', 'cluster spec file')
+    .option('-i, --inventory <file>', "inventory (overrides the spec's `inventory`)")
+    .option('--json', 'print the result as JSON')
+    .option('--no-wait', 'print the workflow ID and return'),
+).action((member: string, flags: DbFlags) => runDb('rejoin', flags, { member }));
+
+for (const [name, signal, what] of [
+  ['approve', 'approve', 'approve a switchover waiting for approval'],
+  ['acknowledge', 'acknowledge', 'let a failover refused by anti-flapping go ahead'],
+] as const) {
+  withConnectionOptions(db.command(`${name} <workflowId>`).description(what)).action(
+    async (workflowId: string, flags: ConnectionFlags) => {
+      const settings = temporalSettings(flags);
+      const client = await connectClient(settings);
+      await client.workflow.getHandle(workflowId).signal(signal);
+      console.log(`${workflowId}: ${signal} sent`);
+    },
+  );
+}
+
 export async function main(argv = process.argv): Promise<void> {
   try {
     await program.parseAsync(argv);
   } catch (err) {
-    if (err instanceof InventoryError || err instanceof BadInput || err instanceof PlaybookError) {
+    if (
+      err instanceof InventoryError ||
+      err instanceof BadInput ||
+      err instanceof PlaybookError ||
+      err instanceof SpecError
+    ) {
       console.error(`clusterflow: bad input: ${err.message}`);
       process.exitCode = ExitCode.badInput;
     } else if (err instanceof TemporalUnreachable) {
       console.error(`clusterflow: ${err.message}`);
       process.exitCode = ExitCode.temporalUnreachable;
+    } else if (err instanceof WorkflowFailedError) {
+      // The operator wants the reason, which Temporal keeps in the cause chain.
+      let cause: Error | undefined = err;
+      while (cause && (cause as { cause?: Error }).cause) cause = (cause as { cause?: Error }).cause;
+      console.error(`clusterflow: operation failed: ${cause?.message ?? err.message}`);
+      process.exitCode = ExitCode.operationFailed;
     } else {
       console.error(`clusterflow: ${(err as Error).message}`);
       process.exitCode = ExitCode.operationFailed;

@@ -2,3 +2,5 @@
 // no I/O, no clocks, no randomness; activities are imported as types only.
 export { facts } from './facts';
 export { play, playBatch } from './play';
+export { clusterLock } from './lock';
+export { replicationBootstrap, dbTopology, dbSwitchover, dbFailover, dbRejoin } from './db';

@@ -37,7 +37,7 @@ export async function withWorker<T>(
       connection: nativeConnection,
       namespace: settings.namespace,
       taskQueue: settings.taskQueue,
-      deps: { pool },
+      deps: { pool, temporal: client },
     });
     return await worker.runUntil(fn(client));
   } finally {

@@ -1,0 +1,160 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parse } from 'yaml';
+import { z } from 'zod';
+import { DatabaseSectionSchema, type DatabaseInput, type DbMember } from '../common/db';
+import { hostsOf, loadInventory, targetFor, type Inventory } from './inventory';
+
+/**
+ * The cluster spec: one YAML file per cluster naming its inventory and holding one section per
+ * kind of operation. Sections for later operations are accepted as they are until their
+ * capability lands; anything else is a typo and an error.
+ */
+export const ClusterSpecSchema = z
+  .object({
+    cluster: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'lower-case letters, digits and dashes'),
+    /** Relative to the spec file. `-i` on the command line overrides it. */
+    inventory: z.string().optional(),
+    database: DatabaseSectionSchema.optional(),
+    storage: z.unknown().optional(),
+    loadBalancer: z.unknown().optional(),
+    nodes: z.unknown().optional(),
+    license: z.unknown().optional(),
+  })
+  .strict();
+
+export type ClusterSpec = z.infer<typeof ClusterSpecSchema>;
+
+/** Every problem in a spec, each starting with the path of the field, e.g. `database.replicas[1]`. */
+export class SpecError extends Error {
+  constructor(
+    readonly file: string,
+    readonly problems: string[],
+  ) {
+    super(`${file}:\n  ${problems.join('\n  ')}`);
+  }
+}
+
+export function formatPath(p: readonly PropertyKey[]): string {
+  return p.reduce<string>(
+    (acc, k) => (typeof k === 'number' ? `${acc}[${k}]` : acc ? `${acc}.${String(k)}` : String(k)),
+    '',
+  );
+}
+
+export interface LoadedSpec {
+  file: string;
+  spec: ClusterSpec;
+  inventory: Inventory;
+}
+
+export function loadSpec(file: string, options: { inventory?: string } = {}): LoadedSpec {
+  let doc: unknown;
+  try {
+    doc = parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new SpecError(file, [
+      code ? `cannot read the spec (${code})` : (err as Error).message.split('\n')[0],
+    ]);
+  }
+  const parsed = ClusterSpecSchema.safeParse(doc ?? {});
+  if (!parsed.success) {
+    throw new SpecError(
+      file,
+      parsed.error.issues.map((i) => `${formatPath(i.path) || '(top)'}: ${i.message}`),
+    );
+  }
+  const invFile =
+    options.inventory ?? (parsed.data.inventory && path.resolve(path.dirname(file), parsed.data.inventory));
+  if (!invFile) throw new SpecError(file, ['inventory: give the inventory here or with -i']);
+  return { file, spec: parsed.data, inventory: loadInventory(invFile) };
+}
+
+/** Host names a reference stands for: a host, or every host of a group. */
+function expand(inv: Inventory, ref: string): string[] | undefined {
+  if (inv.hostVars.has(ref)) return [ref];
+  if (inv.groups.has(ref)) return [...hostsOf(inv, ref)].sort();
+  return undefined;
+}
+
+/**
+ * The database section with every host reference resolved against the inventory. All problems
+ * are reported at once, each naming its field, before anything runs.
+ */
+export function databaseInput(loaded: LoadedSpec): DatabaseInput {
+  const { spec, inventory: inv } = loaded;
+  const db = spec.database;
+  if (!db) throw new SpecError(loaded.file, ['database: this spec has no database section']);
+  const problems: string[] = [];
+  const resolve = (ref: string, field: string): string[] => {
+    const hosts = expand(inv, ref);
+    if (!hosts) problems.push(`${field}: unknown host or group "${ref}"`);
+    else if (!hosts.length) problems.push(`${field}: group "${ref}" has no hosts`);
+    return hosts ?? [];
+  };
+
+  const primaryHosts = resolve(db.primary, 'database.primary');
+  if (primaryHosts.length > 1)
+    problems.push(
+      `database.primary: "${db.primary}" is a group of ${primaryHosts.length} hosts; name one host`,
+    );
+  const primary = primaryHosts[0];
+  const replicaNames: string[] = [];
+  db.replicas.forEach((ref, i) => {
+    for (const h of resolve(ref, `database.replicas[${i}]`))
+      if (h !== primary && !replicaNames.includes(h)) replicaNames.push(h);
+  });
+  const names = primary ? [primary, ...replicaNames] : replicaNames;
+
+  // server-ids: the ones given, then 1, 2, 3... for the rest, skipping those taken.
+  const taken = new Map<number, string>();
+  for (const [host, id] of Object.entries(db.serverIds)) {
+    if (!names.includes(host)) problems.push(`database.serverIds.${host}: not a database member`);
+    const other = taken.get(id);
+    if (other !== undefined) problems.push(`database.serverIds.${host}: server-id ${id} is also ${other}'s`);
+    taken.set(id, host);
+  }
+  let next = 1;
+  const members: DbMember[] = names.map((name) => {
+    let serverId = db.serverIds[name];
+    if (serverId === undefined) {
+      while (taken.has(next)) next++;
+      serverId = next;
+      taken.set(next, name);
+    }
+    const target = targetFor(inv, name);
+    return { name, address: target.address, serverId, target };
+  });
+
+  const applications = db.applications.map((app, i) => ({
+    ...app,
+    from: app.from.flatMap((ref, j) => {
+      const hosts = expand(inv, ref);
+      if (hosts) return hosts.map((h) => targetFor(inv, h).address);
+      // Not in the inventory: fine if it is an address or a pattern, else it is a typo.
+      if (/^[0-9a-fA-F.:%]+$/.test(ref) || ref.includes('%')) return [ref];
+      problems.push(`database.applications[${i}].from[${j}]: unknown host or group "${ref}"`);
+      return [];
+    }),
+  }));
+  const appConfig = db.appConfig.map((hook, i) => ({
+    ...hook,
+    hosts: hook.hosts.flatMap((ref, j) =>
+      resolve(ref, `database.appConfig[${i}].hosts[${j}]`).map((h) => targetFor(inv, h)),
+    ),
+  }));
+
+  if (problems.length) throw new SpecError(loaded.file, problems);
+  const { primary: _p, replicas: _r, applications: _a, appConfig: _c, serverIds: _s, ...settings } = db;
+  return { cluster: spec.cluster, settings, members, primary, applications, appConfig };
+}
+
+/** `--to` / `member` arguments must name a member of the database cluster. */
+export function requireMember(input: DatabaseInput, name: string, field: string): void {
+  if (!input.members.some((m) => m.name === name)) {
+    throw new SpecError(field, [
+      `${field}: "${name}" is not a database member (${input.members.map((m) => m.name).join(', ')})`,
+    ]);
+  }
+}

@@ -1,0 +1,67 @@
+import {
+  ApplicationFailure,
+  CancellationScope,
+  condition,
+  defineSignal,
+  ParentClosePolicy,
+  setHandler,
+  startChild,
+  workflowInfo,
+} from '@temporalio/workflow';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
+import { DbFailureTypes } from '../common/db';
+import { ClusterName, Operation } from '../common/search-attributes';
+
+export const releaseLockSignal = defineSignal('release');
+
+export interface ClusterLockInput {
+  cluster: string;
+  holder: string;
+  operation: string;
+}
+
+/** Held while it runs: Temporal allows one running workflow per ID, so `lock/<cluster>` is a mutex. */
+export async function clusterLock(_input: ClusterLockInput): Promise<void> {
+  let released = false;
+  setHandler(releaseLockSignal, () => void (released = true));
+  await condition(() => released);
+}
+
+/**
+ * Runs `fn` holding the cluster's lock: one changing operation per cluster at a time. The lock is
+ * a child workflow that dies with its parent (terminate on parent close), so a crashed or
+ * terminated operation can never leave the cluster locked. A second operation is refused at once,
+ * naming the holder's lock, rather than queued behind a failover nobody expects.
+ */
+export async function withClusterLock<T>(
+  cluster: string,
+  operation: string,
+  fn: () => Promise<T>,
+): Promise<T> {
+  let lock;
+  try {
+    lock = await startChild(clusterLock, {
+      workflowId: `lock/${cluster}`,
+      args: [{ cluster, holder: workflowInfo().workflowId, operation }],
+      parentClosePolicy: ParentClosePolicy.TERMINATE,
+      typedSearchAttributes: [
+        { key: ClusterName, value: cluster },
+        { key: Operation, value: 'lock' },
+      ],
+      staticSummary: `${operation} holds ${cluster}`,
+    });
+  } catch (err) {
+    if (err instanceof WorkflowExecutionAlreadyStartedError) {
+      throw ApplicationFailure.nonRetryable(
+        `cluster ${cluster} is busy: another operation holds lock/${cluster}; wait for it or cancel it`,
+        DbFailureTypes.ClusterBusy,
+      );
+    }
+    throw err;
+  }
+  try {
+    return await fn();
+  } finally {
+    await CancellationScope.nonCancellable(() => lock.signal(releaseLockSignal));
+  }
+}
