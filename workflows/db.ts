@@ -125,8 +125,12 @@ function secretRefs(input: DatabaseInput): { field: string; ref: string }[] {
   ];
 }
 
-async function probeAll(input: DatabaseInput): Promise<MemberState[]> {
-  return Promise.all(input.members.map((m) => probeActs.dbProbe(endpointOf(m, input.settings))));
+async function probeAll(input: DatabaseInput, timeoutMs?: number, skip?: string): Promise<MemberState[]> {
+  return Promise.all(
+    input.members
+      .filter((m) => m.name !== skip)
+      .map((m) => probeActs.dbProbe(endpointOf(m, input.settings), { timeoutMs })),
+  );
 }
 
 function refuse(message: string): never {
@@ -525,7 +529,9 @@ export async function dbFailover(input: DatabaseInput & { candidate?: string }):
 
     t.phase('confirm-down');
     // The primary is whoever the replicas replicate from.
-    let states = await probeAll(input);
+    // Failover probes give up quickly: a member that does not answer within this is down for now.
+    const quick = Math.min(2000, f.intervalSeconds * 1000 + 500);
+    let states = await probeAll(input, quick);
     const byAddress = new Map(input.members.map((m) => [m.address, m.name]));
     const sources = states.flatMap((s) => (s.replica ? [byAddress.get(s.replica.sourceHost)] : []));
     const oldPrimary = sources.find(Boolean) ?? input.primary;
@@ -557,7 +563,7 @@ export async function dbFailover(input: DatabaseInput & { candidate?: string }):
       if (Date.now() > deadline)
         refuse(`refused: could not confirm ${oldPrimary} is down (${lastDoubt}); nothing was changed`);
       await sleep(f.intervalSeconds * 1000);
-      states = await probeAll(input);
+      states = await probeAll(input, quick);
     }
     t.mark('confirmed');
     t.note(`${oldPrimary} confirmed down by ${f.checks} consecutive checks from the worker and the replicas`);
@@ -570,8 +576,8 @@ export async function dbFailover(input: DatabaseInput & { candidate?: string }):
         acts.dbWaitRelayApplied({ endpoint: ep(r.name), timeoutSeconds: f.relayApplyTimeoutSeconds }),
       ),
     );
-    states = await probeAll(input);
-    const ready = states.filter((s) => s.reachable && s.name !== oldPrimary);
+    states = await probeAll(input, quick, oldPrimary);
+    const ready = states.filter((s) => s.reachable);
     const flavour = ready[0].flavour ?? 'mariadb';
     const ranked = ready.map((s) => ({ name: s.name, position: s.gtidExecuted ?? '' }));
     const best = mostAdvanced(flavour, ranked) as { name: string; position: string };
@@ -592,11 +598,18 @@ export async function dbFailover(input: DatabaseInput & { candidate?: string }):
     }
     t.note(`chose ${newPrimary} at ${best.position}`);
 
-    t.phase('catch-up');
+    // The others catch up from the chosen one while the old primary is fenced; both finish
+    // before anyone is made writable.
+    t.phase('catch-up-and-fence');
     const source = { address: ep(newPrimary).address, port: settings.port };
     const others = ready.filter((s) => s.name !== newPrimary);
-    await Promise.all(
-      others.map(async (s) => {
+    const [fence] = await Promise.all([
+      acts.dbFence({
+        endpoint: ep(oldPrimary),
+        mode: f.fence,
+        service: settings.config.service ?? (flavour === 'mariadb' ? 'mariadb' : 'mysql'),
+      }),
+      ...others.map(async (s) => {
         await acts.dbReplicate({
           replica: ep(s.name),
           source,
@@ -605,14 +618,7 @@ export async function dbFailover(input: DatabaseInput & { candidate?: string }):
         });
         t.changed(s.name, `replicates from ${newPrimary}`);
       }),
-    );
-
-    t.phase('fence');
-    const fence = await acts.dbFence({
-      endpoint: ep(oldPrimary),
-      mode: f.fence,
-      service: settings.config.service ?? (flavour === 'mariadb' ? 'mariadb' : 'mysql'),
-    });
+    ]);
     t.note(`fence ${oldPrimary}: ${fence.how}`);
     if (fence.fenced) t.changed(oldPrimary, `fenced: ${fence.how}`);
 
@@ -630,7 +636,7 @@ export async function dbFailover(input: DatabaseInput & { candidate?: string }):
     t.mark('verified');
     await updateAppConfig(input, input.members.find((m) => m.name === newPrimary) as DbMember, t);
     t.result.primary = newPrimary;
-    t.result.topology = analyseTopology(input.cluster, await probeAll(input));
+    t.result.topology = analyseTopology(input.cluster, await probeAll(input, quick));
     t.note(`${oldPrimary} stays out until \`clusterflow db rejoin ${oldPrimary}\``);
     t.phase('done');
     return t.result;

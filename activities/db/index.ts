@@ -144,9 +144,20 @@ export function createDbActivities(pool: SshPool, hooks: Hooks, temporal?: Tempo
     },
 
     /** Reads a member; an unreachable member is a state, not an error. */
-    async dbProbe(endpoint: DbEndpoint): Promise<MemberState> {
+    async dbProbe(endpoint: DbEndpoint, options: { timeoutMs?: number } = {}): Promise<MemberState> {
+      const timeoutMs = options.timeoutMs ?? 10_000;
+      let timer: NodeJS.Timeout | undefined;
       try {
-        return await withMember(endpoint, (sql) => probe(sql, endpoint.address, endpoint.admin.user));
+        return await Promise.race([
+          withMember(endpoint, (sql) => probe(sql, endpoint.address, endpoint.admin.user)),
+          new Promise<never>((_, reject) => {
+            timer = setTimeout(() => {
+              // A host that went away mid-connection leaves a dead TCP session in the pool.
+              pool.discard(endpoint.target);
+              reject(new Error(`no answer within ${timeoutMs} ms`));
+            }, timeoutMs);
+          }),
+        ]);
       } catch (err) {
         return {
           name: endpoint.name,
@@ -154,6 +165,8 @@ export function createDbActivities(pool: SshPool, hooks: Hooks, temporal?: Tempo
           reachable: false,
           error: (err as Error).message,
         };
+      } finally {
+        clearTimeout(timer);
       }
     },
 
@@ -566,6 +579,17 @@ export function createDbActivities(pool: SshPool, hooks: Hooks, temporal?: Tempo
     }): Promise<{ fenced: boolean; how: string }> {
       const remote = new Remote(pool, input.endpoint.target, hooks());
       try {
+        // A host that is gone must not hold up the failover: a few seconds to answer, or it is down.
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([
+          remote.run('true'),
+          new Promise((_, reject) => {
+            timer = setTimeout(() => {
+              pool.discard(input.endpoint.target);
+              reject(new Error('no answer within 3 s'));
+            }, 3000);
+          }),
+        ]).finally(() => clearTimeout(timer));
         if (input.mode === 'stop') {
           await remote.must(
             asRoot(input.endpoint.target, `systemctl disable --now ${shellQuote(input.service)}`),

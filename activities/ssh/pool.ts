@@ -118,6 +118,21 @@ export class SshPool {
     );
   }
 
+  /**
+   * Forgets a host's connection now. For a host that stopped answering: TCP keepalives would take
+   * most of a minute to notice, and a new connection attempt fails fast.
+   */
+  discard(target: HostTarget | JumpHost): void {
+    const key = keyOf(target);
+    const entry = this.entries.get(key);
+    if (!entry) return;
+    this.entries.delete(key);
+    void entry.client.then(
+      (c) => c.destroy(),
+      () => undefined,
+    );
+  }
+
   /** Number of open (or opening) connections, for tests and metrics. */
   get size(): number {
     return this.entries.size;
