@@ -19,10 +19,10 @@ export function startDbOperation(
   client: Client,
   settings: TemporalSettings,
   command: DbCommand,
-  input: DatabaseInput & Record<string, unknown>,
+  input: DatabaseInput & { candidate?: string; member?: string; canary?: 'auto' | 'always' },
 ) {
   const { operation, workflowType } = DB_OPERATIONS[command];
-  const extra = ['candidate', 'member'].map((k) => input[k]).filter(Boolean);
+  const extra = [input.candidate, input.member].filter(Boolean);
   return startOperation(client, settings, {
     operation,
     workflowType,

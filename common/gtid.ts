@@ -26,20 +26,26 @@ const fmtMaria = (g: MariaGtid) => `${g.domain}-${g.server}-${g.seq}`;
 
 type Intervals = [number, number][];
 
-/** uuid (lower-case) -> sorted, merged, inclusive intervals. */
+/**
+ * "uuid" or "uuid:tag" (MySQL 8.3+ tagged GTIDs, `uuid:tag:1-3`) -> sorted, merged, inclusive
+ * intervals. Each tag of a uuid is its own sequence, so it is its own key.
+ */
 export function parseMysqlGtidSet(text: string): Map<string, Intervals> {
   const set = new Map<string, Intervals>();
   for (const part of text.replace(/\s+/g, '').split(',').filter(Boolean)) {
     const [uuid, ...ranges] = part.split(':');
     if (!/^[0-9a-fA-F-]{36}$/.test(uuid) || ranges.length === 0)
       throw new Error(`not a MySQL GTID set: "${part}"`);
-    const list = set.get(uuid.toLowerCase()) ?? [];
+    let key = uuid.toLowerCase();
     for (const r of ranges) {
+      if (/^[a-z_][a-z0-9_]{0,31}$/i.test(r)) {
+        key = `${uuid.toLowerCase()}:${r.toLowerCase()}`;
+        continue;
+      }
       const m = /^(\d+)(?:-(\d+))?$/.exec(r);
       if (!m) throw new Error(`not a MySQL GTID interval: "${r}" in "${part}"`);
-      list.push([Number(m[1]), Number(m[2] ?? m[1])]);
+      set.set(key, mergeIntervals([...(set.get(key) ?? []), [Number(m[1]), Number(m[2] ?? m[1])]]));
     }
-    set.set(uuid.toLowerCase(), mergeIntervals(list));
   }
   return set;
 }

@@ -133,8 +133,15 @@ export class Dialect {
     return this.flavour === 'mariadb'
       ? [`SET GLOBAL gtid_slave_pos = ${quoteString(primaryPosition)}`]
       : primaryPosition
-        ? ['RESET MASTER', `SET GLOBAL gtid_purged = ${quoteString(primaryPosition)}`]
+        ? [this.resetBinaryLogs, `SET GLOBAL gtid_purged = ${quoteString(primaryPosition)}`]
         : [];
+  }
+
+  /** Forget this server's binary logs and GTID history (MySQL 8.4 removed RESET MASTER). */
+  get resetBinaryLogs(): string {
+    return this.flavour === 'mysql' && atLeast(this.version, 8, 2, 0)
+      ? 'RESET BINARY LOGS AND GTIDS'
+      : 'RESET MASTER';
   }
 
   /** A former primary becoming a replica: what it has binlogged is what it has applied. */
@@ -175,6 +182,19 @@ export class Dialect {
       [atLeast(this.version, 8, 0, 26) ? 'log_replica_updates' : 'log_slave_updates']: 'ON',
       [atLeast(this.version, 8, 0, 26) ? 'replica_net_timeout' : 'slave_net_timeout']: o.netTimeoutSeconds,
       super_read_only: 'ON',
+      ...(o.semiSync
+        ? atLeast(this.version, 8, 0, 26)
+          ? {
+              plugin_load: 'semisync_source.so;semisync_replica.so',
+              rpl_semi_sync_source_enabled: 'ON',
+              rpl_semi_sync_replica_enabled: 'ON',
+            }
+          : {
+              plugin_load: 'semisync_master.so;semisync_slave.so',
+              rpl_semi_sync_master_enabled: 'ON',
+              rpl_semi_sync_slave_enabled: 'ON',
+            }
+        : {}),
       ...(o.gtid ? { gtid_mode: 'ON', enforce_gtid_consistency: 'ON' } : {}),
     };
   }
@@ -194,6 +214,28 @@ export class Dialect {
       'SELECT COALESCE(MAX(TIMESTAMPDIFF(SECOND, trx_started, NOW())), 0) AS age ' +
       'FROM information_schema.INNODB_TRX'
     );
+  }
+
+  /**
+   * Whether the applier still has received events to apply. The applier saying it has read all
+   * of the relay log settles it. Otherwise positions differ while work is left, but also while
+   * the tail of a transaction is still arriving (and a dead primary never sends the rest), so on
+   * MySQL the GTID sets must agree too: only whole received transactions count. MySQL's
+   * GTID_ONLY replicas keep no positions; then the GTID sets alone decide.
+   */
+  private relayPending(o: {
+    positionsDiffer: boolean;
+    positionsKnown: boolean;
+    retrieved: string;
+    executed: string;
+    sqlState: string;
+  }): boolean {
+    if (/read all relay log/i.test(o.sqlState)) return false;
+    if (this.flavour === 'mysql' && o.retrieved) {
+      const unapplied = !gtidSetContains(o.executed, o.retrieved);
+      return o.positionsKnown ? unapplied && o.positionsDiffer : unapplied;
+    }
+    return o.positionsDiffer;
   }
 
   /** Normalises a SHOW SLAVE/REPLICA STATUS row; undefined when the server is not a replica. */
@@ -224,11 +266,13 @@ export class Dialect {
       usingGtid,
       lastIoError: get('Last_IO_Error'),
       lastSqlError: get('Last_SQL_Error'),
-      relayPending:
-        this.flavour === 'mysql' && retrieved
-          ? retrieved.replace(/\s/g, '') !== '' &&
-            !gtidSetContains(executed.replace(/\s/g, ''), retrieved.replace(/\s/g, ''))
-          : readFile !== execFile || readPos !== execPos,
+      relayPending: this.relayPending({
+        positionsDiffer: readFile !== execFile || readPos !== execPos,
+        positionsKnown: Number(readPos) > 0 && Number(execPos) > 0,
+        retrieved: retrieved.replace(/\s/g, ''),
+        executed: executed.replace(/\s/g, ''),
+        sqlState: get('Replica_SQL_Running_State', 'Slave_SQL_Running_State'),
+      }),
       ...(this.flavour === 'mysql' ? { retrievedGtidSet: retrieved.replace(/\s/g, '') } : {}),
     };
   }

@@ -423,7 +423,7 @@ export function createDbActivities(pool: SshPool, hooks: Hooks, temporal?: Tempo
           connectRetrySeconds: input.replica.replication.connectRetrySeconds,
         });
         await sql.exec(change.sql, change.values);
-        if (sql.dialect.flavour === 'mysql') await sql.exec('RESET MASTER');
+        if (sql.dialect.flavour === 'mysql') await sql.exec(sql.dialect.resetBinaryLogs);
       });
       const flavour = (await withMember(input.primary, async (sql) => sql.dialect.flavour)) as Flavour;
       const dump = [
