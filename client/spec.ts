@@ -146,7 +146,11 @@ export function databaseInput(loaded: LoadedSpec): DatabaseInput {
   }));
 
   if (problems.length) throw new SpecError(loaded.file, problems);
-  const { primary: _p, replicas: _r, applications: _a, appConfig: _c, serverIds: _s, ...settings } = db;
+  const settings = Object.fromEntries(
+    Object.entries(db).filter(
+      ([k]) => !['primary', 'replicas', 'applications', 'appConfig', 'serverIds'].includes(k),
+    ),
+  ) as DatabaseInput['settings'];
   return { cluster: spec.cluster, settings, members, primary, applications, appConfig };
 }
 

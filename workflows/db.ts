@@ -199,7 +199,9 @@ export async function replicationBootstrap(
     // the spec's `primary` names where the cluster started, not where it must return.
     const before = analyseTopology(input.cluster, await probeAll(input));
     // Fresh servers are all writable; a running topology with two writable members is not ours to guess at.
-    if (before.writable.length > 1 && before.members.some((m) => m.replica)) precheckFailed(before.problems);
+    // A member that neither replicates nor feeds anyone is standalone (a new member): it may be writable.
+    const linked = new Set(before.replicas.flatMap((r) => (r.source ? [r.name, r.source] : [])));
+    if (before.writable.filter((w) => linked.has(w)).length > 1) precheckFailed(before.problems);
     let primaryName = input.primary;
     if (
       before.primary &&

@@ -362,31 +362,36 @@ describe('replication on MariaDB lab hosts', () => {
         await new Promise<void>((resolve) =>
           child.stdout?.on('data', (d) => String(d).includes('ready') && resolve()),
         );
-        const { Client: TemporalClient, Connection } = await import('@temporalio/client');
-        const connection = await Connection.connect({ address: settings.address });
-        const client = new TemporalClient({ connection, namespace: settings.namespace });
-        const handle = await startDbOperation(client, settings, 'switchover', {
-          ...input,
-          candidate: target,
-        });
-        // wait until the paused step is running on the child, then kill it without warning
-        for (let i = 0; ; i++) {
-          const d = await handle.describe();
-          const pending = d.raw.pendingActivities ?? [];
-          if (pending.some((a) => a.activityType?.name === point.pauseBefore && Number(a.state) === 2)) break;
-          if (i > 600) throw new Error(`${point.pauseBefore} never started`);
-          await new Promise((r) => setTimeout(r, 50));
+        try {
+          const { Client: TemporalClient, Connection } = await import('@temporalio/client');
+          const connection = await Connection.connect({ address: settings.address });
+          const client = new TemporalClient({ connection, namespace: settings.namespace });
+          const handle = await startDbOperation(client, settings, 'switchover', {
+            ...input,
+            candidate: target,
+          });
+          // wait until the paused step is running on the child, then kill it without warning
+          for (let i = 0; ; i++) {
+            const d = await handle.describe();
+            const pending = d.raw.pendingActivities ?? [];
+            if (pending.some((a) => a.activityType?.name === point.pauseBefore && Number(a.state) === 2))
+              break;
+            if (i > 600) throw new Error(`${point.pauseBefore} never started`);
+            await new Promise((r) => setTimeout(r, 50));
+          }
+          child.kill('SIGKILL');
+          await new Promise((r) => child.on('exit', r));
+          const result = (await withWorker(settings, () => handle.result())) as DbOperationResult;
+          await connection.close();
+          const watched = await watch.stop();
+          expect(result.primary).toBe(target);
+          expect(watched.violations).toEqual([]);
+          const topology = await withWorker(settings, (c) => run(c, 'status', input));
+          expect(topology.primary).toBe(target);
+          expect(topology.problems).toEqual([]);
+        } finally {
+          if (child.exitCode === null) child.kill('SIGKILL');
         }
-        child.kill('SIGKILL');
-        await new Promise((r) => child.on('exit', r));
-        const result = (await withWorker(settings, () => handle.result())) as DbOperationResult;
-        await connection.close();
-        const watched = await watch.stop();
-        expect(result.primary).toBe(target);
-        expect(watched.violations).toEqual([]);
-        const topology = await withWorker(settings, (c) => run(c, 'status', input));
-        expect(topology.primary).toBe(target);
-        expect(topology.problems).toEqual([]);
       });
     }
   });
