@@ -89,7 +89,8 @@ withConnectionOptions(
     .description(
       'gather facts (OS, kernel, CPUs, memory, addresses, installed services) from inventory hosts',
     )
-    .requiredOption('-i, --inventory <file>', 'Ansible YAML inventory')
+    .option('-i, --inventory <file>', 'Ansible YAML or INI inventory')
+    .option('-f, --file <spec.yml>', 'cluster spec: its inventory and cluster name')
     .option('-l, --limit <pattern>', 'Ansible host pattern, e.g. "db:&eu" or "all:!app3"')
     .option('--forks <n>', 'hosts gathered at once', '20')
     .option('--json', 'print the result as JSON')
@@ -97,16 +98,19 @@ withConnectionOptions(
 ).action(
   async (
     flags: ConnectionFlags & {
-      inventory: string;
+      inventory?: string;
+      file?: string;
       limit?: string;
       forks: string;
       json?: boolean;
       wait: boolean;
     },
   ) => {
-    const inventory = loadInventory(flags.inventory);
+    if (!flags.inventory && !flags.file) throw new BadInput('give an inventory (-i) or a cluster spec (-f)');
+    const spec = flags.file ? loadSpec(flags.file, { inventory: flags.inventory }) : undefined;
+    const inventory = spec?.inventory ?? loadInventory(flags.inventory as string);
     const parsed = FactsInputSchema.safeParse({
-      cluster: clusterNameOf(inventory),
+      cluster: spec?.spec.cluster ?? clusterNameOf(inventory),
       hosts: resolveTargets(inventory, flags.limit),
       forks: Number(flags.forks),
     });

@@ -554,21 +554,23 @@ export async function dbFailover(input: DatabaseInput & { candidate?: string }):
           s.replica?.ioState === 'running' &&
           byAddress.get(s.replica.sourceHost) === oldPrimary,
       );
-      if (!old.reachable && !stillConnected.length) confirmations++;
-      else {
+      // The worker must miss the primary in `checks` consecutive checks, and at the last of them
+      // no replica may still receive from it: a primary only the worker cannot see is a
+      // partition between the two, not a dead primary.
+      if (old.reachable) {
         confirmations = 0;
-        lastDoubt = old.reachable
-          ? `${oldPrimary} answers (read-only)`
-          : `${stillConnected.map((s) => s.name).join(', ')} still receive from ${oldPrimary}`;
-      }
-      if (confirmations >= f.checks) break;
+        lastDoubt = `${oldPrimary} answers (read-only)`;
+      } else confirmations++;
+      if (stillConnected.length)
+        lastDoubt = `${stillConnected.map((s) => s.name).join(', ')} still receive from ${oldPrimary}`;
+      if (confirmations >= f.checks && !stillConnected.length) break;
       if (Date.now() > deadline)
         refuse(`refused: could not confirm ${oldPrimary} is down (${lastDoubt}); nothing was changed`);
       await sleep(f.intervalSeconds * 1000);
       states = await probeAll(input, quick);
     }
     t.mark('confirmed');
-    t.note(`${oldPrimary} confirmed down by ${f.checks} consecutive checks from the worker and the replicas`);
+    t.note(`${oldPrimary} confirmed down by ${f.checks} consecutive checks from the worker and by every replica`);
 
     t.phase('choose');
     const replicas = states.filter((s) => s.reachable && s.name !== oldPrimary);

@@ -586,8 +586,8 @@ export function createDbActivities(pool: SshPool, hooks: Hooks, temporal?: Tempo
           new Promise((_, reject) => {
             timer = setTimeout(() => {
               pool.discard(input.endpoint.target);
-              reject(new Error('no answer within 3 s'));
-            }, 3000);
+              reject(new Error('no answer within 1.5 s'));
+            }, 1500);
           }),
         ]).finally(() => clearTimeout(timer));
         if (input.mode === 'stop') {

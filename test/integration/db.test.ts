@@ -7,7 +7,7 @@ import { WorkflowFailedError, type Client } from '@temporalio/client';
 import { withSql } from '../../activities/db/sql';
 import { SshPool } from '../../activities/ssh/pool';
 import { startDbOperation, type DbCommand } from '../../client/db';
-import { databaseInput, loadSpec, requireMember, SpecError } from '../../client/spec';
+import { databaseInput, loadSpec } from '../../client/spec';
 import { endpointOf, type DatabaseInput, type Topology } from '../../common/db';
 import { down, labFiles, sshArgs, up } from '../../lab/hosts';
 import type { DbOperationResult } from '../../workflows/db';
@@ -107,46 +107,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await pool.close();
   if (!process.env.CLUSTERFLOW_KEEP_STACK) await down(DB_HOSTS);
-});
-
-describe('cluster spec validation', () => {
-  it('names the field of every bad host reference and duplicate server-id before anything runs', () => {
-    const file = writeSpec('bad', {
-      primary: 'dbt1',
-      replicas: ['dbt2', 'nosuchhost'],
-      serverIds: { dbt1: 7, dbt2: 7 },
-      applications: [{ user: 'cfapp', password: 'env:X', database: 'appdb', from: ['nosuchgroup'] }],
-    });
-    let err: unknown;
-    try {
-      databaseInput(loadSpec(file));
-    } catch (e) {
-      err = e;
-    }
-    expect(err).toBeInstanceOf(SpecError);
-    expect((err as SpecError).problems).toEqual([
-      'database.replicas[1]: unknown host or group "nosuchhost"',
-      "database.serverIds.dbt2: server-id 7 is also dbt1's",
-      'database.applications[0].from[0]: unknown host or group "nosuchgroup"',
-    ]);
-  });
-
-  it('rejects a password given as a value instead of a reference, naming its path', () => {
-    const file = path.join(dir, 'plain.yml');
-    writeFileSync(
-      file,
-      stringify({
-        cluster: 'dbtest',
-        inventory: labFiles.inventory,
-        database: { primary: 'dbt1', admin: { password: 'hunter2' }, replication: { password: 'env:R' } },
-      }),
-    );
-    expect(() => loadSpec(file)).toThrow(/database\.admin\.password: must be a reference like env:NAME/);
-  });
-
-  it('refuses a switchover target that is not a database member', () => {
-    expect(() => requireMember(full(), 'node2', '--to')).toThrow(/--to: "node2" is not a database member/);
-  });
 });
 
 describe('replication on MariaDB lab hosts', () => {
@@ -328,6 +288,27 @@ describe('replication on MariaDB lab hosts', () => {
     expect(await readOnlyOf(input)).toEqual({ dbt1: true, dbt2: false, dbt3: true });
     const topology = await withWorker(settings, (client) => run(client, 'status', full()));
     expect(topology.primary).toBe('dbt2');
+  });
+
+  it('runs one operation per cluster: a second is refused while the first holds the lock', async () => {
+    const waiting = inputOf({
+      ...fullDatabase,
+      switchover: { approval: { required: true, timeoutSeconds: 60 } },
+    });
+    await withWorker(settings, async (client) => {
+      const first = await startDbOperation(client, settings, 'switchover', waiting);
+      for (let i = 0; i < 100; i++) {
+        if ((await first.query<{ phase: string }>('progress')).phase === 'awaiting-approval') break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      const second = await run(client, 'bootstrap', full()).catch((e: unknown) => e);
+      expect(failureMessage(second)).toContain('cluster dbtest is busy: another operation holds lock/dbtest');
+      await first.cancel();
+      await expect(first.result()).rejects.toThrow();
+      // the lock died with the cancelled operation: the next one runs
+      const again = await run(client, 'bootstrap', full());
+      expect(again.changed).toBe(false);
+    });
   });
 
   describe('kill -9 of the worker during a switchover', () => {
