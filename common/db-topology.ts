@@ -6,6 +6,11 @@ export function positionForErrantCheck(m: MemberState): string {
   return (m.flavour === 'mariadb' ? m.gtidBinlogState : m.gtidExecuted) ?? '';
 }
 
+/** What a member's own transactions carry: server_id (MariaDB) or server_uuid (MySQL). */
+export function originOf(m: MemberState): string | undefined {
+  return m.flavour === 'mysql' ? m.serverUuid : m.serverId !== undefined ? String(m.serverId) : undefined;
+}
+
 /**
  * Who is primary, who replicates from whom, and what is wrong, from probes of every member.
  * The primary is the one writable member; failing that, the one member others replicate from
@@ -41,7 +46,12 @@ export function analyseTopology(cluster: string, members: MemberState[]): Topolo
       const source = m.replica ? (byAddress.get(m.replica.sourceHost) ?? m.replica.sourceHost) : undefined;
       const errant =
         primaryState?.reachable && m.flavour
-          ? errantGtids(m.flavour, positionForErrantCheck(m), positionForErrantCheck(primaryState))
+          ? errantGtids(
+              m.flavour,
+              positionForErrantCheck(m),
+              positionForErrantCheck(primaryState),
+              originOf(primaryState),
+            )
           : [];
       if (!m.replica) problems.push(`${m.name} does not replicate`);
       else {

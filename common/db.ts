@@ -191,6 +191,8 @@ export interface MemberState {
   flavour?: Flavour;
   version?: string;
   serverId?: number;
+  /** MySQL: the uuid in this server's own GTIDs. */
+  serverUuid?: string;
   readOnly?: boolean;
   logBin?: boolean;
   logReplicaUpdates?: boolean;

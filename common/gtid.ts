@@ -102,13 +102,27 @@ function countMysql(text: string): number {
  * gtid_strict_mode a higher sequence than the reference has for that server is something the
  * reference never had.
  */
-export function errantGtids(flavour: Flavour, member: string, reference: string): string[] {
+export function errantGtids(
+  flavour: Flavour,
+  member: string,
+  reference: string,
+  /**
+   * The reference's own server_id (MariaDB) or server_uuid (MySQL): transactions that originated
+   * on the reference are never errant, even when the member was read after it and is "ahead".
+   */
+  referenceOrigin?: string,
+): string[] {
   if (flavour === 'mysql') {
     const diff = subtractMysqlGtidSets(member, reference);
-    return diff ? diff.split(',') : [];
+    return diff
+      ? diff
+          .split(',')
+          .filter((g) => !referenceOrigin || !g.toLowerCase().startsWith(`${referenceOrigin.toLowerCase()}:`))
+      : [];
   }
   const ref = parseMariaGtids(reference);
   return parseMariaGtids(member)
+    .filter((g) => String(g.server) !== referenceOrigin)
     .filter((g) => {
       const sameServer = ref.find((r) => r.domain === g.domain && r.server === g.server);
       return !sameServer || sameServer.seq < g.seq;

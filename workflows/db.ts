@@ -22,7 +22,7 @@ import {
   type MemberState,
   type Topology,
 } from '../common/db';
-import { analyseTopology, positionForErrantCheck } from '../common/db-topology';
+import { analyseTopology, originOf, positionForErrantCheck } from '../common/db-topology';
 import { nonRetryableFailureTypes } from '../common/errors';
 import { errantGtids, mostAdvanced } from '../common/gtid';
 import { Phase } from '../common/search-attributes';
@@ -396,7 +396,10 @@ export async function dbSwitchover(
     }
     const cand = states.find((s) => s.name === candidate);
     const candLink = topo.replicas.find((r) => r.name === candidate);
-    if (!candidate || !cand) problems.push('no healthy replica to promote');
+    if (!candidate || !cand)
+      problems.push(
+        `no healthy replica to promote (${topo.replicas.map((r) => `${r.name}: source ${r.source}, io ${r.ioState}, sql ${r.sqlRunning ? 'running' : 'stopped'}, errant ${r.errant.join(' ') || 'none'}`).join('; ')})`,
+      );
     else if (!candLink || candLink.source !== oldName)
       problems.push(`${candidate} is not a replica of the primary ${oldName}`);
     else {
@@ -570,7 +573,9 @@ export async function dbFailover(input: DatabaseInput & { candidate?: string }):
       states = await probeAll(input, quick);
     }
     t.mark('confirmed');
-    t.note(`${oldPrimary} confirmed down by ${f.checks} consecutive checks from the worker and by every replica`);
+    t.note(
+      `${oldPrimary} confirmed down by ${f.checks} consecutive checks from the worker and by every replica`,
+    );
 
     t.phase('choose');
     const replicas = states.filter((s) => s.reachable && s.name !== oldPrimary);
@@ -675,6 +680,7 @@ export async function dbRejoin(input: DatabaseInput & { member: string }): Promi
       me.flavour ?? 'mariadb',
       positionForErrantCheck(me),
       positionForErrantCheck(them),
+      originOf(them),
     );
     if (errant.length)
       refuse(

@@ -59,7 +59,9 @@ export async function probe(sql: Sql, address: string, adminUser: string): Promi
   const vars = await sql.one(
     `SELECT @@GLOBAL.server_id AS sid, @@GLOBAL.read_only AS ro, @@GLOBAL.log_bin AS lb, ` +
       `${d.logReplicaUpdatesVariable} AS lru, ${d.gtidExecutedVariable} AS g` +
-      (d.flavour === 'mariadb' ? ', @@GLOBAL.gtid_binlog_state AS st, @@GLOBAL.gtid_slave_pos AS sp' : ''),
+      (d.flavour === 'mariadb'
+        ? ', @@GLOBAL.gtid_binlog_state AS st, @@GLOBAL.gtid_slave_pos AS sp'
+        : ', @@GLOBAL.server_uuid AS su'),
   );
   const status = d.replicaStatus(await sql.one(d.showReplicaStatus));
   const trx = await sql.one(d.oldestTransactionSql);
@@ -72,6 +74,7 @@ export async function probe(sql: Sql, address: string, adminUser: string): Promi
     flavour: d.flavour,
     version: d.version.text,
     serverId: Number(vars?.sid),
+    ...(vars?.su ? { serverUuid: String(vars.su) } : {}),
     readOnly: Number(vars?.ro) === 1,
     logBin: Number(vars?.lb) === 1,
     logReplicaUpdates: Number(vars?.lru) === 1,

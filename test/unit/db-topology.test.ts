@@ -79,10 +79,19 @@ describe('analyseTopology', () => {
     expect(t.problems).toEqual(['db2 has errant transactions: 0-2-11']);
   });
 
+  it("does not call a replica's newer copy of the primary's own transactions errant (it was read after the primary)", () => {
+    const t = analyseTopology('c', [
+      member('db1', 1, { readOnly: false, serverId: 1, gtidBinlogState: '0-1-100' }),
+      member('db2', 2, { replica: link('10.0.0.1'), serverId: 2, gtidBinlogState: '0-1-103' }),
+    ]);
+    expect(t.replicas[0].errant).toEqual([]);
+    expect(t.problems).toEqual([]);
+  });
+
   it('compares MySQL members by GTID set', () => {
     const uuid = '3e11fa47-71ca-11e1-9e33-c80aa9429562';
     const t = analyseTopology('c', [
-      member('m1', 1, { flavour: 'mysql', readOnly: false, gtidExecuted: `${uuid}:1-20` }),
+      member('m1', 1, { flavour: 'mysql', readOnly: false, serverUuid: uuid, gtidExecuted: `${uuid}:1-20` }),
       member('m2', 2, {
         flavour: 'mysql',
         replica: link('10.0.0.1'),
