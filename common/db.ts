@@ -58,7 +58,7 @@ export const DatabaseSectionSchema = z
       semiSync: z.boolean().default(false),
       /** How fast a replica notices a dead primary: heartbeat period and the timeout it feeds. */
       heartbeatSeconds: Seconds.default(1),
-      netTimeoutSeconds: z.number().int().min(2).default(4),
+      netTimeoutSeconds: z.number().int().min(2).default(3),
       connectRetrySeconds: z.number().int().min(1).default(1),
     }),
     /** host -> server-id; members not listed get 1, 2, 3... in the order primary, replicas. */

@@ -535,7 +535,8 @@ export async function dbFailover(input: DatabaseInput & { candidate?: string }):
     t.phase('confirm-down');
     // The primary is whoever the replicas replicate from.
     // Failover probes give up quickly: a member that does not answer within this is down for now.
-    const quick = Math.min(2000, f.intervalSeconds * 1000 + 500);
+    const quick = Math.max(1000, Math.min(2000, f.intervalSeconds * 1000));
+    let checkStarted = Date.now();
     let states = await probeAll(input, quick);
     const byAddress = new Map(input.members.map((m) => [m.address, m.name]));
     const sources = states.flatMap((s) => (s.replica ? [byAddress.get(s.replica.sourceHost)] : []));
@@ -569,7 +570,10 @@ export async function dbFailover(input: DatabaseInput & { candidate?: string }):
       if (confirmations >= f.checks && !stillConnected.length) break;
       if (Date.now() > deadline)
         refuse(`refused: could not confirm ${oldPrimary} is down (${lastDoubt}); nothing was changed`);
-      await sleep(f.intervalSeconds * 1000);
+      // Checks start `intervalSeconds` apart however long the last one took (a dead host costs a timeout).
+      const wait = checkStarted + f.intervalSeconds * 1000 - Date.now();
+      if (wait > 0) await sleep(wait);
+      checkStarted = Date.now();
       states = await probeAll(input, quick);
     }
     t.mark('confirmed');
@@ -606,6 +610,7 @@ export async function dbFailover(input: DatabaseInput & { candidate?: string }):
       newPrimary = input.candidate;
     }
     t.note(`chose ${newPrimary} at ${best.position}`);
+    t.mark('chosen');
 
     // The others catch up from the chosen one while the old primary is fenced; both finish
     // before anyone is made writable.
@@ -628,6 +633,7 @@ export async function dbFailover(input: DatabaseInput & { candidate?: string }):
         t.changed(s.name, `replicates from ${newPrimary}`);
       }),
     ]);
+    t.mark('caughtUpAndFenced');
     t.note(`fence ${oldPrimary}: ${fence.how}`);
     if (fence.fenced) t.changed(oldPrimary, `fenced: ${fence.how}`);
 
@@ -645,7 +651,16 @@ export async function dbFailover(input: DatabaseInput & { candidate?: string }):
     t.mark('verified');
     await updateAppConfig(input, input.members.find((m) => m.name === newPrimary) as DbMember, t);
     t.result.primary = newPrimary;
-    t.result.topology = analyseTopology(input.cluster, await probeAll(input, quick));
+    // The old primary was just found down; probing it again would only cost another timeout.
+    t.result.topology = analyseTopology(input.cluster, [
+      ...(await probeAll(input, quick, oldPrimary)),
+      {
+        name: oldPrimary,
+        address: ep(oldPrimary).address,
+        reachable: false,
+        error: `failed over (${fence.how})`,
+      },
+    ]);
     t.note(`${oldPrimary} stays out until \`clusterflow db rejoin ${oldPrimary}\``);
     t.phase('done');
     return t.result;

@@ -589,8 +589,8 @@ export function createDbActivities(pool: SshPool, hooks: Hooks, temporal?: Tempo
           new Promise((_, reject) => {
             timer = setTimeout(() => {
               pool.discard(input.endpoint.target);
-              reject(new Error('no answer within 1.5 s'));
-            }, 1500);
+              reject(new Error('no answer within 1 s'));
+            }, 1000);
           }),
         ]).finally(() => clearTimeout(timer));
         if (input.mode === 'stop') {

@@ -55,7 +55,7 @@ describe('cluster spec', () => {
     expect(input.settings.replication).toMatchObject({
       user: 'replication',
       gtid: true,
-      netTimeoutSeconds: 4,
+      netTimeoutSeconds: 3,
     });
     expect(input.settings.admin.password).toBe('env:A'); // still a reference
   });
