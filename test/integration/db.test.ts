@@ -25,6 +25,8 @@ const secrets = {
   CF_TEST_DB_APP: 'app-Pa55-word',
 };
 const APP_PROPERTIES = '/etc/cfapp.properties';
+// A cluster name of its own per run: the dev server keeps history (anti-flapping looks at it).
+const CLUSTER = `dbtest-${Date.now().toString(36)}`;
 
 function onHost(host: string, command: string): { code: number; out: string } {
   const r = spawnSync('ssh', [...sshArgs(host), '--', command], { encoding: 'utf8', timeout: 60_000 });
@@ -38,7 +40,7 @@ function writeSpec(name: string, database: Record<string, unknown>): string {
   writeFileSync(
     file,
     stringify({
-      cluster: 'dbtest',
+      cluster: CLUSTER,
       inventory: labFiles.inventory,
       database: {
         admin: { password: 'env:CF_TEST_DB_ADMIN' },
@@ -302,7 +304,9 @@ describe('replication on MariaDB lab hosts', () => {
         await new Promise((r) => setTimeout(r, 100));
       }
       const second = await run(client, 'bootstrap', full()).catch((e: unknown) => e);
-      expect(failureMessage(second)).toContain('cluster dbtest is busy: another operation holds lock/dbtest');
+      expect(failureMessage(second)).toContain(
+        `cluster ${CLUSTER} is busy: another operation holds lock/${CLUSTER}`,
+      );
       await first.cancel();
       await expect(first.result()).rejects.toThrow();
       // the lock died with the cancelled operation: the next one runs
@@ -408,7 +412,9 @@ describe('replication on MariaDB lab hosts', () => {
       run(client, 'failover', input).catch((e: unknown) => e),
     );
     expect(failureMessage(err)).toMatch(
-      /refused: db-failover\/dbtest\/\S+ failed dbtest over within the last 3600 s and nobody acknowledged/,
+      new RegExp(
+        `refused: db-failover/${CLUSTER}/\\S+ failed ${CLUSTER} over within the last 3600 s and nobody acknowledged`,
+      ),
     );
     const topology = await withWorker(settings, (client) => run(client, 'status', full()));
     expect(topology.problems).toEqual([]);
