@@ -439,3 +439,30 @@ describe('replication on MariaDB lab hosts', () => {
     expect(after.replicas.find((r) => r.name === replica)?.errant).toHaveLength(1);
   });
 });
+
+describe('file/position replication, as the seed does it', () => {
+  const hosts = ['dbf1', 'dbf2'];
+  beforeAll(async () => {
+    await down(hosts);
+    await up(hosts);
+  }, 120_000);
+  afterAll(async () => {
+    if (!process.env.CLUSTERFLOW_KEEP_STACK) await down(hosts);
+  });
+
+  it("starts the replica at the primary's SHOW MASTER STATUS file and position, without GTID", async () => {
+    const input = inputOf({
+      primary: 'dbf1',
+      replicas: ['dbf2'],
+      replication: { password: 'env:CF_TEST_DB_REPL', gtid: false },
+    });
+    const result = await withWorker(settings, (client) => run(client, 'bootstrap', input));
+    expect(result.hosts.dbf2).toContain('replicating from dbf1 (empty primary, from its current position)');
+    expect(result.notes.join('\n')).toMatch(/canary database replicated to dbf2 in \d+ ms/);
+    const status = await withSql(pool, ep(input, 'dbf2'), async (sql) => sql.one('SHOW SLAVE STATUS'));
+    expect(status).toMatchObject({ Master_Host: ep(input, 'dbf1').address, Using_Gtid: 'No' });
+    expect(String(status?.Master_Log_File)).toMatch(/^mysql-bin\.\d{6}$/);
+    const again = await withWorker(settings, (client) => run(client, 'bootstrap', input));
+    expect(again.changed).toBe(false);
+  });
+});
