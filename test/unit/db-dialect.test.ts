@@ -76,11 +76,11 @@ const field = (row: Row, name: string): string => {
 
 // VERSION() and @@version_comment as real servers reported them (the mysql client's banner line
 // "Server version: X Y" is VERSION() followed by @@version_comment), and where they were recorded:
-//   8.0.31, MySQL Community Server - GPL: github.com/menadeem55/Day31Payroll_Services_MySQL-DB src/emp.java
+//   8.0.31, MySQL Community Server - GPL: the GitHub repository menadeem55/Day31Payroll_Services_MySQL-DB src/emp.java
 //   8.0.20-0ubuntu0.20.04.1 (SELECT version()):
-//     github.com/debeando/MySQLBasicTraining curso-sql/curso-sql-install/step4.md
-//   5.7.21-20-log, Percona Server (GPL) ...: github.com/etrex/ruby_note database/mysql/cmd.md
-//   9.1.0, Homebrew: github.com/sadnemous/javacrud-mysql NOTE.md
+//     the GitHub repository debeando/MySQLBasicTraining curso-sql/curso-sql-install/step4.md
+//   5.7.21-20-log, Percona Server (GPL) ...: the GitHub repository etrex/ruby_note database/mysql/cmd.md
+//   9.1.0, Homebrew: the GitHub repository sadnemous/javacrud-mysql NOTE.md
 //   11.4.5-3-MariaDB-Enterprise, MariaDB Enterprise Server: the MariaDB page of the 11.4 fixture
 //   8.4.3, 8.0.36-0ubuntu0.22.04.1, 8.0.36 Source distribution, 10.11.6-MariaDB-0+deb12u1[-log] Debian 12:
 //     client banners and phpMyAdmin dump headers in public GitHub files found by code search.
