@@ -125,6 +125,14 @@ function secretRefs(input: DatabaseInput): { field: string; ref: string }[] {
   ];
 }
 
+function memberNamed(input: DatabaseInput, name: string): DbMember {
+  return input.members.find((m) => m.name === name) as DbMember;
+}
+
+function endpointFor(input: DatabaseInput, name: string): DbEndpoint {
+  return endpointOf(memberNamed(input, name), input.settings);
+}
+
 async function probeAll(input: DatabaseInput, timeoutMs?: number, skip?: string): Promise<MemberState[]> {
   return Promise.all(
     input.members
@@ -165,6 +173,25 @@ async function updateAppConfig(
   }
 }
 
+/** After a promotion: every other member replicating from the new primary, app nodes told, recorded. */
+async function verifyNewPrimary(
+  input: DatabaseInput,
+  newPrimary: string,
+  others: string[],
+  t: ReturnType<typeof tracker>,
+): Promise<void> {
+  t.phase('verify');
+  const source = endpointFor(input, newPrimary).address;
+  await Promise.all(
+    others.map((name) =>
+      acts.dbWaitReplicating({ endpoint: endpointFor(input, name), source, timeoutSeconds: 60 }),
+    ),
+  );
+  t.mark('verified');
+  await updateAppConfig(input, memberNamed(input, newPrimary), t);
+  t.result.primary = newPrimary;
+}
+
 /** The seed's database procedure, idempotent: primary + replicas, accounts, initial copy, canary. */
 export async function replicationBootstrap(
   input: DatabaseInput & { canary?: 'auto' | 'always' },
@@ -174,8 +201,7 @@ export async function replicationBootstrap(
     t.phase('pre-checks');
     await acts.dbCheckSecrets(secretRefs(input));
     const { settings } = input;
-    const eps = new Map(input.members.map((m) => [m.name, endpointOf(m, settings)]));
-    const ep = (name: string) => eps.get(name) as DbEndpoint;
+    const ep = (name: string) => endpointFor(input, name);
 
     t.phase('mysqld');
     const admin = await Promise.all(
@@ -376,7 +402,7 @@ export async function dbSwitchover(
   setHandler(approveSignal, () => void (approved = true));
   return withClusterLock(input.cluster, 'db-switchover', async () => {
     const { settings } = input;
-    const ep = (name: string) => endpointOf(input.members.find((m) => m.name === name) as DbMember, settings);
+    const ep = (name: string) => endpointFor(input, name);
 
     t.phase('pre-checks');
     await acts.dbCheckSecrets(secretRefs(input));
@@ -485,15 +511,12 @@ export async function dbSwitchover(
         t.changed(m.name, `replicates from ${newPrimary}`);
       }),
     );
-    t.phase('verify');
-    await Promise.all(
-      others.map((m) =>
-        acts.dbWaitReplicating({ endpoint: ep(m.name), source: source.address, timeoutSeconds: 60 }),
-      ),
+    await verifyNewPrimary(
+      input,
+      newPrimary,
+      others.map((m) => m.name),
+      t,
     );
-    t.mark('verified');
-    await updateAppConfig(input, input.members.find((m) => m.name === newPrimary) as DbMember, t);
-    t.result.primary = newPrimary;
     t.result.topology = analyseTopology(input.cluster, await probeAll(input));
     t.phase('done');
     return t.result;
@@ -512,7 +535,7 @@ export async function dbFailover(input: DatabaseInput & { candidate?: string }):
   return withClusterLock(input.cluster, 'db-failover', async () => {
     const { settings } = input;
     const f = settings.failover;
-    const ep = (name: string) => endpointOf(input.members.find((m) => m.name === name) as DbMember, settings);
+    const ep = (name: string) => endpointFor(input, name);
 
     t.phase('anti-flapping');
     const recent = await acts.dbRecentFailovers({
@@ -642,15 +665,12 @@ export async function dbFailover(input: DatabaseInput & { candidate?: string }):
     t.mark('promoted');
     t.changed(newPrimary, 'promoted: replication reset, writable');
 
-    t.phase('verify');
-    await Promise.all(
-      others.map((s) =>
-        acts.dbWaitReplicating({ endpoint: ep(s.name), source: source.address, timeoutSeconds: 60 }),
-      ),
+    await verifyNewPrimary(
+      input,
+      newPrimary,
+      others.map((s) => s.name),
+      t,
     );
-    t.mark('verified');
-    await updateAppConfig(input, input.members.find((m) => m.name === newPrimary) as DbMember, t);
-    t.result.primary = newPrimary;
     // The old primary was just found down; probing it again would only cost another timeout.
     t.result.topology = analyseTopology(input.cluster, [
       ...(await probeAll(input, quick, oldPrimary)),
@@ -672,7 +692,7 @@ export async function dbRejoin(input: DatabaseInput & { member: string }): Promi
   const t = tracker('db-rejoin', input.cluster, input.members);
   return withClusterLock(input.cluster, 'db-rejoin', async () => {
     const { settings } = input;
-    const ep = (name: string) => endpointOf(input.members.find((m) => m.name === name) as DbMember, settings);
+    const ep = (name: string) => endpointFor(input, name);
     t.phase('pre-checks');
     await acts.dbCheckSecrets(secretRefs(input));
     const started = await acts.dbEnsureAdmin({

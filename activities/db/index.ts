@@ -63,7 +63,7 @@ export async function probe(sql: Sql, address: string, adminUser: string): Promi
         ? ', @@GLOBAL.gtid_binlog_state AS st, @@GLOBAL.gtid_slave_pos AS sp'
         : ', @@GLOBAL.server_uuid AS su'),
   );
-  const status = d.replicaStatus(await sql.one(d.showReplicaStatus));
+  const status = await sql.replicaStatus();
   const trx = await sql.one(d.oldestTransactionSql);
   const sessions = await sql.rows(d.clientSessionsSql, [adminUser]);
   const schemas = await sql.rows('SELECT SCHEMA_NAME AS s FROM information_schema.SCHEMATA');
@@ -115,18 +115,13 @@ export interface ReplicateInput {
 export function createDbActivities(pool: SshPool, hooks: Hooks, temporal?: TemporalClient) {
   const withMember = <T>(endpoint: DbEndpoint, fn: (sql: Sql) => Promise<T>) => withSql(pool, endpoint, fn);
 
-  async function replicate(sql: Sql, input: ReplicateInput): Promise<void> {
-    const d = sql.dialect;
-    const password = await secret(input.replication.password, 'database.replication.password');
-    await sql.exec(d.stopReplica);
-    if (input.mode === 'fresh' && input.replication.gtid)
-      await sql.execAll(d.startFrom(input.position ?? ''));
-    if (input.mode === 'adopt') await sql.execAll(d.adoptOwnPosition);
-    const change = d.changeSource({
+  /** CHANGE MASTER/SOURCE TO the source, with the replication password resolved here. */
+  async function pointAtSource(sql: Sql, input: ReplicateInput): Promise<void> {
+    const change = sql.dialect.changeSource({
       host: input.source.address,
       port: input.source.port,
       user: input.replication.user,
-      password,
+      password: await secret(input.replication.password, 'database.replication.password'),
       gtid: input.replication.gtid,
       heartbeatSeconds: input.replication.heartbeatSeconds,
       connectRetrySeconds: input.replication.connectRetrySeconds,
@@ -134,7 +129,38 @@ export function createDbActivities(pool: SshPool, hooks: Hooks, temporal?: Tempo
       logPos: input.logPos,
     });
     await sql.exec(change.sql, change.values);
+  }
+
+  async function replicate(sql: Sql, input: ReplicateInput): Promise<void> {
+    const d = sql.dialect;
+    await sql.exec(d.stopReplica);
+    if (input.mode === 'fresh' && input.replication.gtid)
+      await sql.execAll(d.startFrom(input.position ?? ''));
+    if (input.mode === 'adopt') await sql.execAll(d.adoptOwnPosition);
+    await pointAtSource(sql, input);
     await sql.exec(d.startReplica);
+  }
+
+  /**
+   * Runs `work` against a host that may have gone away: past `ms` the host counts as not
+   * answering, and its pooled SSH connection is dropped (a vanished host leaves a dead TCP
+   * session that keepalives would take most of a minute to notice).
+   */
+  async function withinDeadline<T>(target: HostTarget, ms: number, work: Promise<T>): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      return await Promise.race([
+        work,
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => {
+            pool.discard(target);
+            reject(new Error(`no answer within ${ms} ms`));
+          }, ms);
+        }),
+      ]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   return {
@@ -148,19 +174,12 @@ export function createDbActivities(pool: SshPool, hooks: Hooks, temporal?: Tempo
 
     /** Reads a member; an unreachable member is a state, not an error. */
     async dbProbe(endpoint: DbEndpoint, options: { timeoutMs?: number } = {}): Promise<MemberState> {
-      const timeoutMs = options.timeoutMs ?? 10_000;
-      let timer: NodeJS.Timeout | undefined;
       try {
-        return await Promise.race([
+        return await withinDeadline(
+          endpoint.target,
+          options.timeoutMs ?? 10_000,
           withMember(endpoint, (sql) => probe(sql, endpoint.address, endpoint.admin.user)),
-          new Promise<never>((_, reject) => {
-            timer = setTimeout(() => {
-              // A host that went away mid-connection leaves a dead TCP session in the pool.
-              pool.discard(endpoint.target);
-              reject(new Error(`no answer within ${timeoutMs} ms`));
-            }, timeoutMs);
-          }),
-        ]);
+        );
       } catch (err) {
         return {
           name: endpoint.name,
@@ -168,8 +187,6 @@ export function createDbActivities(pool: SshPool, hooks: Hooks, temporal?: Tempo
           reachable: false,
           error: (err as Error).message,
         };
-      } finally {
-        clearTimeout(timer);
       }
     },
 
@@ -413,22 +430,13 @@ export function createDbActivities(pool: SshPool, hooks: Hooks, temporal?: Tempo
       schemas: string[];
     }): Promise<{ bytes: number }> {
       // Point the replica at the primary first: the dump's own position statements come after.
-      await withMember(input.replica.replica, async (sql) => {
+      // Bootstrap has checked that every member runs the same flavour.
+      const flavour = await withMember(input.replica.replica, async (sql) => {
         await sql.exec(sql.dialect.stopReplica);
-        const password = await secret(input.replica.replication.password, 'database.replication.password');
-        const change = sql.dialect.changeSource({
-          host: input.replica.source.address,
-          port: input.replica.source.port,
-          user: input.replica.replication.user,
-          password,
-          gtid: input.replica.replication.gtid,
-          heartbeatSeconds: input.replica.replication.heartbeatSeconds,
-          connectRetrySeconds: input.replica.replication.connectRetrySeconds,
-        });
-        await sql.exec(change.sql, change.values);
+        await pointAtSource(sql, input.replica);
         if (sql.dialect.flavour === 'mysql') await sql.exec(sql.dialect.resetBinaryLogs);
+        return sql.dialect.flavour;
       });
-      const flavour = (await withMember(input.primary, async (sql) => sql.dialect.flavour)) as Flavour;
       const dump = [
         'mysqldump',
         '--single-transaction',
@@ -467,9 +475,7 @@ export function createDbActivities(pool: SshPool, hooks: Hooks, temporal?: Tempo
       const deadline = Date.now() + input.timeoutSeconds * 1000;
       let last = '';
       for (;;) {
-        const state = await withMember(input.endpoint, async (sql) =>
-          sql.dialect.replicaStatus(await sql.one(sql.dialect.showReplicaStatus)),
-        );
+        const state = await withMember(input.endpoint, async (sql) => sql.replicaStatus());
         if (
           state &&
           state.sourceHost === input.source &&
@@ -502,9 +508,7 @@ export function createDbActivities(pool: SshPool, hooks: Hooks, temporal?: Tempo
     }): Promise<{ applied: boolean }> {
       const deadline = Date.now() + input.timeoutSeconds * 1000;
       for (;;) {
-        const state = await withMember(input.endpoint, async (sql) =>
-          sql.dialect.replicaStatus(await sql.one(sql.dialect.showReplicaStatus)),
-        );
+        const state = await withMember(input.endpoint, async (sql) => sql.replicaStatus());
         if (!state || !state.relayPending) return { applied: true };
         if (!state.sqlRunning || Date.now() > deadline) return { applied: false };
         hooks().onTick?.();
@@ -582,17 +586,8 @@ export function createDbActivities(pool: SshPool, hooks: Hooks, temporal?: Tempo
     }): Promise<{ fenced: boolean; how: string }> {
       const remote = new Remote(pool, input.endpoint.target, hooks());
       try {
-        // A host that is gone must not hold up the failover: a few seconds to answer, or it is down.
-        let timer: NodeJS.Timeout | undefined;
-        await Promise.race([
-          remote.run('true'),
-          new Promise((_, reject) => {
-            timer = setTimeout(() => {
-              pool.discard(input.endpoint.target);
-              reject(new Error('no answer within 1 s'));
-            }, 1000);
-          }),
-        ]).finally(() => clearTimeout(timer));
+        // A host that is gone must not hold up the failover: a second to answer, or it is down.
+        await withinDeadline(input.endpoint.target, 1000, remote.run('true'));
         if (input.mode === 'stop') {
           await remote.must(
             asRoot(input.endpoint.target, `systemctl disable --now ${shellQuote(input.service)}`),

@@ -1,7 +1,7 @@
 import type { Duplex } from 'node:stream';
 import { ApplicationFailure } from '@temporalio/common';
 import { createConnection, type Connection, type RowDataPacket } from 'mysql2/promise';
-import { DbFailureTypes, type DbEndpoint } from '../../common/db';
+import { DbFailureTypes, type DbEndpoint, type ReplicaStatus } from '../../common/db';
 import { FailureTypes } from '../../common/errors';
 import { resolveSecret } from '../secrets';
 import type { SshPool } from '../ssh/pool';
@@ -26,6 +26,11 @@ export class Sql {
 
   async exec(sql: string, values: unknown[] = []): Promise<void> {
     await this.conn.query(sql, values);
+  }
+
+  /** SHOW SLAVE/REPLICA STATUS, normalised; undefined when this member is not a replica. */
+  async replicaStatus(): Promise<ReplicaStatus | undefined> {
+    return this.dialect.replicaStatus(await this.one(this.dialect.showReplicaStatus));
   }
 
   async execAll(statements: string[]): Promise<void> {
