@@ -3,6 +3,8 @@ import type { Client as TemporalClient } from '@temporalio/client';
 import { createDbActivities } from './db';
 import type { HostTarget } from '../common/hosts';
 import { gatherFacts } from './facts';
+import { createLbActivities } from './lb';
+import { createNodeActivities } from './nodes';
 import { Remote } from './remote';
 import { SshPool } from './ssh/pool';
 import { runTask, type TaskInput } from './tasks';
@@ -34,6 +36,8 @@ export function createActivities(deps: ActivityDeps = {}) {
     gatherFacts: (target: HostTarget) => gatherFacts(new Remote(pool, target, activityHooks())),
     runTask: (input: TaskInput) => runTask(pool, input, activityHooks()),
     ...createDbActivities(pool, activityHooks, deps.temporal),
+    ...createLbActivities(pool, activityHooks),
+    ...createNodeActivities(pool, activityHooks),
   };
 }
 

@@ -20,6 +20,16 @@ import { databaseInput, loadSpec, requireMember, SpecError } from './spec';
 import type { Topology } from '../common/db';
 import type { DbOperationResult } from '../workflows/db';
 import { renderRecap, renderTasks } from './play-output';
+import {
+  buildNodeOperation,
+  renderDrift,
+  renderNodeResult,
+  renderRolling,
+  type NodeOperation,
+  type NodeOperationOptions,
+} from './nodes';
+import { createSchedule, listSchedules, renderSchedule, renderSchedules, summarize } from './schedule';
+import type { NodeOperationResult, RollingResult } from '../workflows/rolling';
 import type { PlayResult } from '../common/play';
 
 /** Exit codes an operator's scripts can rely on. */
@@ -286,6 +296,207 @@ for (const [name, signal, what] of [
     },
   );
 }
+
+interface NodeFlags extends ConnectionFlags {
+  file: string;
+  inventory?: string;
+  json?: boolean;
+  wait: boolean;
+  play?: string;
+  only?: string;
+  fix?: boolean;
+}
+
+function specCommand(cmd: Command): Command {
+  return withConnectionOptions(
+    cmd
+      .requiredOption('-f, --file <spec.yml>', 'cluster spec file')
+      .option('-i, --inventory <file>', "inventory (overrides the spec's `inventory`)")
+      .option('--json', 'print the result as JSON')
+      .option('--no-wait', 'print the workflow ID and return'),
+  );
+}
+
+const csv = (v?: string) =>
+  (v ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+
+function nodeOptions(flags: NodeFlags, node?: string): NodeOperationOptions {
+  return { play: flags.play, only: csv(flags.only), fix: flags.fix, node };
+}
+
+async function runNodeOperation(operation: NodeOperation, flags: NodeFlags, node?: string): Promise<void> {
+  const op = buildNodeOperation(
+    loadSpec(flags.file, { inventory: flags.inventory }),
+    operation,
+    nodeOptions(flags, node),
+  );
+  const settings = temporalSettings(flags);
+  const client = await connectClient(settings);
+  const handle = await startOperation(client, settings, op);
+  const link = workflowUiLink(settings, handle.workflowId, handle.firstExecutionRunId);
+  if (!flags.json) console.error(`workflow ${handle.workflowId}\n${link}`);
+  if (!flags.wait) {
+    if (flags.json) console.log(JSON.stringify({ workflowId: handle.workflowId, link }));
+    return;
+  }
+  const result = await handle.result();
+  if (flags.json) console.log(JSON.stringify({ workflowId: handle.workflowId, link, ...result }, null, 2));
+  else if (operation === 'rolling-maintenance') console.log(renderRolling(result as RollingResult));
+  else if (operation === 'config-drift') console.log(renderDrift(result));
+  else console.log(renderNodeResult(result as NodeOperationResult));
+  if (operation === 'rolling-maintenance') {
+    const r = result as RollingResult;
+    if (r.aborted || r.nodes.some((n) => n.outcome === 'failed' || n.outcome === 'left-drained'))
+      process.exitCode = ExitCode.operationFailed;
+  }
+  if (
+    operation === 'config-drift' &&
+    !flags.fix &&
+    Object.values((result as { drift: Record<string, unknown[]> }).drift).some((d) => d.length)
+  )
+    process.exitCode = ExitCode.operationFailed;
+}
+
+specCommand(
+  program
+    .command('rolling-maintenance')
+    .description(
+      'drain, maintain, health-gate and re-enable the nodes behind the load balancer, batch by batch',
+    )
+    .option('--play <playbook>', 'the maintenance action (default: nodes.maintenance.play)')
+    .option('--only <nodes>', 'only these nodes (comma-separated)'),
+).action((flags: NodeFlags) => runNodeOperation('rolling-maintenance', flags));
+
+const nodeCmd = program.command('node').description('add a node to the cluster or remove one');
+specCommand(
+  nodeCmd
+    .command('join <node>')
+    .description("seed 000's further node: pre-checks, install, config from the reference node, into the LB"),
+).action((node: string, flags: NodeFlags) => runNodeOperation('node-join', flags, node));
+specCommand(
+  nodeCmd.command('remove <node>').description('drain, disable, stop, remove from every LB'),
+).action((node: string, flags: NodeFlags) => runNodeOperation('node-remove', flags, node));
+specCommand(
+  program
+    .command('config-drift')
+    .description(
+      'compare the server config of every node with the reference node (node-specific keys ignored)',
+    )
+    .option('--fix', 'converge drifted keys to the reference'),
+).action((flags: NodeFlags) => runNodeOperation('config-drift', flags));
+
+for (const [name, what] of [
+  ['pause', 'pause a rolling maintenance before its next node'],
+  ['resume', 'resume a paused rolling maintenance'],
+  ['approve', 'approve the next batch of a rolling maintenance (or a waiting switchover)'],
+] as const) {
+  withConnectionOptions(program.command(`${name} <workflowId>`).description(what)).action(
+    async (workflowId: string, flags: ConnectionFlags) => {
+      const client = await connectClient(temporalSettings(flags));
+      await client.workflow.getHandle(workflowId).signal(name);
+      console.log(`${workflowId}: ${name} sent`);
+    },
+  );
+}
+withConnectionOptions(
+  program
+    .command('abort <workflowId>')
+    .description('stop a rolling maintenance after the nodes in hand (none is left out of the LB)')
+    .option('--reason <text>'),
+).action(async (workflowId: string, flags: ConnectionFlags & { reason?: string }) => {
+  const client = await connectClient(temporalSettings(flags));
+  await client.workflow.getHandle(workflowId).signal('abort', flags.reason);
+  console.log(`${workflowId}: abort sent`);
+});
+withConnectionOptions(
+  program
+    .command('skip <workflowId> <node>')
+    .description('leave a node out of a running rolling maintenance'),
+).action(async (workflowId: string, node: string, flags: ConnectionFlags) => {
+  const client = await connectClient(temporalSettings(flags));
+  await client.workflow.getHandle(workflowId).signal('skip', node);
+  console.log(`${workflowId}: skip ${node} sent`);
+});
+
+const schedule = program.command('schedule').description('recurring operations as Temporal Schedules');
+specCommand(
+  schedule
+    .command('create <operation>')
+    .description('schedule an operation (rolling-maintenance, config-drift) from a spec')
+    .requiredOption('--cron <expr>', 'e.g. "0 3 * * SUN"')
+    .option('--timezone <tz>', 'IANA time zone of the cron line', 'UTC')
+    .option('--catchup-window <duration>', 'start a missed run this late at most', '1h')
+    .option('--note <text>', 'why this schedule exists')
+    .option('--id <scheduleId>', 'default: <operation>/<cluster>')
+    .option('--play <playbook>', 'rolling-maintenance: the action')
+    .option('--only <nodes>', 'rolling-maintenance: only these nodes'),
+).action(
+  async (
+    operation: string,
+    flags: NodeFlags & { cron: string; timezone: string; catchupWindow: string; note?: string; id?: string },
+  ) => {
+    if (operation !== 'rolling-maintenance' && operation !== 'config-drift')
+      throw new BadInput(
+        `schedule create: "${operation}" cannot be scheduled (rolling-maintenance, config-drift)`,
+      );
+    try {
+      new Intl.DateTimeFormat('en-US', { timeZone: flags.timezone });
+    } catch {
+      throw new BadInput(`--timezone: "${flags.timezone}" is not an IANA time zone like Europe/Berlin`);
+    }
+    if (flags.cron.trim().split(/\s+/).length !== 5)
+      throw new BadInput(`--cron: "${flags.cron}" is not five cron fields`);
+    const op = buildNodeOperation(
+      loadSpec(flags.file, { inventory: flags.inventory }),
+      operation,
+      nodeOptions(flags),
+    );
+    const settings = temporalSettings(flags);
+    const client = await connectClient(settings);
+    const id = await createSchedule(client, settings, op, flags);
+    const d = summarize(await client.schedule.getHandle(id).describe());
+    console.log(flags.json ? JSON.stringify(d, null, 2) : renderSchedule(d));
+  },
+);
+withConnectionOptions(schedule.command('list').description('every schedule').option('--json')).action(
+  async (flags: ConnectionFlags & { json?: boolean }) => {
+    const list = await listSchedules(await connectClient(temporalSettings(flags)));
+    console.log(flags.json ? JSON.stringify(list, null, 2) : renderSchedules(list));
+  },
+);
+withConnectionOptions(
+  schedule.command('describe <scheduleId>').description('state, next run, recent runs').option('--json'),
+).action(async (id: string, flags: ConnectionFlags & { json?: boolean }) => {
+  const d = summarize(await (await connectClient(temporalSettings(flags))).schedule.getHandle(id).describe());
+  console.log(flags.json ? JSON.stringify(d, null, 2) : renderSchedule(d));
+});
+for (const [name, what] of [
+  ['pause', 'stop starting runs (with a note saying why)'],
+  ['unpause', 'start runs again'],
+] as const) {
+  withConnectionOptions(
+    schedule.command(`${name} <scheduleId>`).description(what).option('--note <text>'),
+  ).action(async (id: string, flags: ConnectionFlags & { note?: string }) => {
+    const handle = (await connectClient(temporalSettings(flags))).schedule.getHandle(id);
+    await (name === 'pause' ? handle.pause(flags.note) : handle.unpause(flags.note));
+    console.log(`schedule ${id}: ${name}d`);
+  });
+}
+withConnectionOptions(
+  schedule.command('trigger <scheduleId>').description('run it now (overlap policy still applies)'),
+).action(async (id: string, flags: ConnectionFlags) => {
+  await (await connectClient(temporalSettings(flags))).schedule.getHandle(id).trigger();
+  console.log(`schedule ${id}: triggered`);
+});
+withConnectionOptions(
+  schedule.command('delete <scheduleId>').description('delete the schedule (running workflows go on)'),
+).action(async (id: string, flags: ConnectionFlags) => {
+  await (await connectClient(temporalSettings(flags))).schedule.getHandle(id).delete();
+  console.log(`schedule ${id}: deleted`);
+});
 
 export async function main(argv = process.argv): Promise<void> {
   try {

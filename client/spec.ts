@@ -3,6 +3,13 @@ import path from 'node:path';
 import { parse } from 'yaml';
 import { z } from 'zod';
 import { DatabaseSectionSchema, type DatabaseInput, type DbMember } from '../common/db';
+import {
+  LoadBalancerSectionSchema,
+  NodesSectionSchema,
+  type LoadBalancerInput,
+  type NodeInfo,
+  type NodesInput,
+} from '../common/lb';
 import { hostsOf, loadInventory, targetFor, type Inventory } from './inventory';
 
 /**
@@ -17,8 +24,8 @@ export const ClusterSpecSchema = z
     inventory: z.string().optional(),
     database: DatabaseSectionSchema.optional(),
     storage: z.unknown().optional(),
-    loadBalancer: z.unknown().optional(),
-    nodes: z.unknown().optional(),
+    loadBalancer: LoadBalancerSectionSchema.optional(),
+    nodes: NodesSectionSchema.optional(),
     license: z.unknown().optional(),
   })
   .strict();
@@ -152,6 +159,86 @@ export function databaseInput(loaded: LoadedSpec): DatabaseInput {
     ),
   ) as DatabaseInput['settings'];
   return { cluster: spec.cluster, settings, members, primary, applications, appConfig };
+}
+
+/**
+ * The nodes and load-balancer sections resolved against the inventory. `joining` is a node being
+ * added: it must be in the inventory, and is left out of `nodes` (the cluster it joins).
+ */
+export function nodesInput(
+  loaded: LoadedSpec,
+  options: { joining?: string } = {},
+): NodesInput & { joining?: NodeInfo } {
+  const { spec, inventory: inv } = loaded;
+  const section = spec.nodes;
+  if (!section) throw new SpecError(loaded.file, ['nodes: this spec has no nodes section']);
+  const problems: string[] = [];
+  const resolve = (ref: string, field: string): string[] => {
+    const hosts = expand(inv, ref);
+    if (!hosts) problems.push(`${field}: unknown host or group "${ref}"`);
+    return hosts ?? [];
+  };
+  const lbSection = spec.loadBalancer;
+  const node = (name: string): NodeInfo => {
+    const target = targetFor(inv, name);
+    return {
+      name,
+      target,
+      member: {
+        node: name,
+        name: lbSection?.members[name] ?? name,
+        address: target.address,
+        port: section.port,
+      },
+    };
+  };
+  let names = [...new Set(section.hosts.flatMap((ref, i) => resolve(ref, `nodes.hosts[${i}]`)))];
+  if (options.joining) {
+    if (!inv.hostVars.has(options.joining))
+      problems.push(`node: "${options.joining}" is not in the inventory`);
+    names = names.filter((n) => n !== options.joining);
+  }
+  if (!names.length && !problems.length) problems.push('nodes.hosts: no nodes');
+  const reference = section.reference ?? names[0];
+  if (section.reference && !names.includes(section.reference))
+    problems.push(
+      `nodes.reference: "${section.reference}" is not one of the nodes${options.joining === section.reference ? ' (it is the node joining)' : ''}`,
+    );
+
+  let loadBalancer: LoadBalancerInput | undefined;
+  if (lbSection) {
+    const lbHosts = [
+      ...new Set(lbSection.hosts.flatMap((ref, i) => resolve(ref, `loadBalancer.hosts[${i}]`))),
+    ];
+    for (const key of Object.keys(lbSection.members))
+      if (!names.includes(key) && key !== options.joining && !expand(inv, key))
+        problems.push(`loadBalancer.members.${key}: not a node`);
+    loadBalancer = { ...omit(lbSection, ['hosts', 'members']), hosts: lbHosts.map((h) => targetFor(inv, h)) };
+  }
+  if (problems.length) throw new SpecError(loaded.file, problems);
+  const primary = spec.database && expand(inv, spec.database.primary)?.[0];
+  const settings = omit(section, ['hosts', 'reference']);
+  return {
+    cluster: spec.cluster,
+    nodes: names.map(node),
+    reference,
+    settings,
+    loadBalancer,
+    database:
+      primary && spec.database
+        ? { address: targetFor(inv, primary).address, port: spec.database.port }
+        : undefined,
+    joining: options.joining ? node(options.joining) : undefined,
+  };
+}
+
+function omit<T extends object, K extends keyof T>(o: T, keys: K[]): Omit<T, K> {
+  return Object.fromEntries(Object.entries(o).filter(([k]) => !keys.includes(k as K))) as Omit<T, K>;
+}
+
+/** A path in the spec is relative to the spec file. */
+export function specPath(loaded: LoadedSpec, p: string): string {
+  return path.resolve(path.dirname(loaded.file), p);
 }
 
 /** `--to` / `member` arguments must name a member of the database cluster. */

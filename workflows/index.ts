@@ -4,3 +4,4 @@ export { facts } from './facts';
 export { play, playBatch } from './play';
 export { clusterLock } from './lock';
 export { replicationBootstrap, dbTopology, dbSwitchover, dbFailover, dbRejoin } from './db';
+export { rollingMaintenance, nodeJoin, nodeRemove, configDrift } from './rolling';

@@ -1,0 +1,185 @@
+import type { AdminState, LbMember, MemberStatus } from '../../common/lb';
+import { shellQuote } from '../ssh/quote';
+import {
+  memberMissing,
+  readConfig,
+  refused,
+  replaceConfigTested,
+  type DriverFactory,
+  type LbHost,
+} from './driver';
+
+// Apache mod_proxy_balancer: state changes through balancer-manager (what an operator clicks),
+// with its nonce and a Referer naming the manager itself — without that Referer Apache ignores
+// the change and still answers 200, so every change is read back. The BalancerMember lines are
+// kept in step (`status=+D` / `+N`) so a graceful restart keeps a node out. Members are added
+// and removed in the config, followed by a tested graceful restart.
+
+export interface BalancerView {
+  nonce: string;
+  members: MemberStatus[];
+}
+
+const cells = (row: string) => [...row.matchAll(/<t[dh][^>]*>([\s\S]*?)<\/t[dh]>/g)].map((m) => m[1]);
+const text = (html: string) => html.replace(/<[^>]+>/g, '').trim();
+
+/** The balancer-manager page's view of `balancer://NAME`: its nonce and every worker. */
+export function parseBalancerManager(html: string, balancer: string): BalancerView | undefined {
+  const sections = html.split(/<h3>/).slice(1);
+  const section = sections.find((s) => s.includes(`>balancer://${balancer}</a>`));
+  if (!section) return undefined;
+  const nonce = /nonce=([0-9a-fA-F-]+)/.exec(section)?.[1];
+  if (!nonce) return undefined;
+  const table = section.split(/<table>/).find((t) => /<th>Worker URL<\/th>/.test(t)) ?? '';
+  const rows = table.split(/<tr>/).slice(1);
+  const header = cells(rows.shift() ?? '');
+  const col = (name: string) => header.indexOf(name);
+  const members = rows.map((row): MemberStatus => {
+    const c = cells(row).map(text);
+    const url = new URL(c[col('Worker URL')]);
+    const flags = c[col('Status')].split(/\s+/);
+    const busy = col('Busy') >= 0 ? Number(c[col('Busy')]) : undefined;
+    return {
+      name: c[col('Route')] || url.host,
+      address: url.hostname,
+      port: Number(url.port || 80),
+      admin:
+        flags.includes('Dis') || flags.includes('Stop')
+          ? 'disabled'
+          : flags.includes('Drn')
+            ? 'drain'
+            : 'ready',
+      up: flags.includes('Ok') && !flags.includes('Err') && !flags.includes('HcFl'),
+      sessions: busy,
+    };
+  });
+  return { nonce, members };
+}
+
+const memberUrl = (m: LbMember) => `http://${m.address}:${m.port}`;
+const memberLine = (m: LbMember) =>
+  new RegExp(`^(\\s*)BalancerMember\\s+"?${memberUrl(m).replace(/[.]/g, '\\.')}/?"?(\\s.*)?$`);
+const STATUS_PARAM: Record<AdminState, string> = { ready: '', drain: ' status=+N', disabled: ' status=+D' };
+
+/** The BalancerMember line of `member` carrying `state`. Pure, for tests. */
+export function configWithState(config: string, member: LbMember, state: AdminState): string {
+  return config
+    .split('\n')
+    .map((line) => {
+      const m = memberLine(member).exec(line);
+      if (!m) return line;
+      const params = (m[2] ?? '').replace(/\s+status=\S+/g, '').trimEnd();
+      return `${m[1]}BalancerMember "${memberUrl(member)}"${params}${STATUS_PARAM[state]}`;
+    })
+    .join('\n');
+}
+
+/** Adds a BalancerMember after the balancer's last one, with the route the sticky cookie names. */
+export function configWithMember(
+  config: string,
+  balancer: string,
+  member: LbMember,
+  state: AdminState,
+): string {
+  const lines = config.split('\n');
+  const open = lines.findIndex((l) => new RegExp(`<Proxy\\s+"?balancer://${balancer}/?"?\\s*>`).test(l));
+  if (open < 0) return config;
+  let at = open + 1;
+  for (let i = open + 1; i < lines.length && !/<\/Proxy>/.test(lines[i]); i++)
+    if (/^\s*BalancerMember\s/.test(lines[i])) at = i + 1;
+  const indent = /^(\s*)/.exec(lines[at - 1])?.[1] || '    ';
+  lines.splice(
+    at,
+    0,
+    `${indent}BalancerMember "${memberUrl(member)}" route=${member.name}${STATUS_PARAM[state]}`,
+  );
+  return lines.join('\n');
+}
+
+export function configWithoutMember(config: string, member: LbMember): string {
+  return config
+    .split('\n')
+    .filter((l) => !memberLine(member).test(l))
+    .join('\n');
+}
+
+const sameWorker = (s: MemberStatus, m: LbMember) => s.address === m.address && s.port === m.port;
+
+export const apacheDriver: DriverFactory = (host: LbHost, lb) => {
+  const manager = lb.apache.managerUrl;
+  const config = lb.config as string;
+  const balancer = lb.backend;
+
+  const view = async (): Promise<BalancerView> => {
+    const html = (
+      await host.must(`curl -fsS --max-time 10 ${shellQuote(manager)}`, 'reading balancer-manager')
+    ).stdout;
+    const v = parseBalancerManager(html, balancer);
+    if (!v) throw refused(host, `balancer-manager at ${manager} shows no balancer://${balancer}`);
+    return v;
+  };
+
+  const keepConfig = async (edit: (t: string) => string, apply: boolean): Promise<boolean> => {
+    const before = await readConfig(host, config);
+    const after = edit(before);
+    await replaceConfigTested(host, config, before, after, 'apache2ctl -t');
+    if (after !== before && apply) await host.must('apache2ctl graceful', 'graceful restart of apache');
+    return after !== before;
+  };
+
+  /** A graceful restart is asynchronous: wait until balancer-manager shows what we asked for. */
+  const waitFor = async (test: (v: BalancerView) => boolean, what: string) => {
+    for (let i = 0; i < 50; i++) {
+      if (test(await view().catch(() => ({ nonce: '', members: [] })))) return;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    throw refused(host, `balancer-manager never showed ${what}`);
+  };
+
+  const setState = async (member: LbMember, state: AdminState): Promise<boolean> => {
+    const v = await view();
+    const current = v.members.find((s) => sameWorker(s, member));
+    if (!current) throw memberMissing(host, lb, member);
+    const configChanged = await keepConfig((t) => configWithState(t, member, state), false);
+    if (current.admin === state) return configChanged;
+    const form = [
+      `b=${encodeURIComponent(balancer)}`,
+      `w=${encodeURIComponent(memberUrl(member))}`,
+      `nonce=${v.nonce}`,
+      `w_status_D=${state === 'disabled' ? 1 : 0}`,
+      `w_status_N=${state === 'drain' ? 1 : 0}`,
+    ].join('&');
+    await host.must(
+      `curl -fsS --max-time 10 -o /dev/null -H ${shellQuote(`Referer: ${manager}`)} --data ${shellQuote(form)} ${shellQuote(manager)}`,
+      `balancer-manager: ${member.name} -> ${state}`,
+    );
+    // Apache answers 200 even when it ignored the change: believe only what it shows afterwards.
+    const after = (await view()).members.find((s) => sameWorker(s, member));
+    if (after?.admin !== state)
+      throw refused(
+        host,
+        `balancer-manager did not take ${member.name} -> ${state} (shows ${after?.admin ?? 'nothing'})`,
+      );
+    return true;
+  };
+
+  return {
+    members: async () => (await view()).members,
+    setState,
+    async addMember(member, state) {
+      if ((await view()).members.some((s) => sameWorker(s, member))) return false;
+      await keepConfig((t) => configWithMember(t, balancer, member, state), true);
+      await waitFor(
+        (v) => v.members.some((s) => sameWorker(s, member) && s.admin === state),
+        `${member.name} added`,
+      );
+      return true;
+    },
+    async removeMember(member) {
+      const changed = await keepConfig((t) => configWithoutMember(t, member), true);
+      if (changed)
+        await waitFor((v) => !v.members.some((s) => sameWorker(s, member)), `${member.name} removed`);
+      return changed;
+    },
+  };
+};

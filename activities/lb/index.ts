@@ -1,0 +1,136 @@
+import { ApplicationFailure } from '@temporalio/common';
+import type { HostTarget } from '../../common/hosts';
+import type {
+  AdminState,
+  LbKind,
+  LbMember,
+  LbMemberView,
+  LoadBalancerInput,
+  MemberStatus,
+} from '../../common/lb';
+import { Remote } from '../remote';
+import type { SshPool } from '../ssh/pool';
+import { apacheDriver } from './apache';
+import type { DriverFactory, LbDriver } from './driver';
+import { haproxyDriver } from './haproxy';
+import { lvsDriver } from './lvs';
+import { nginxDriver } from './nginx';
+
+type Hooks = () => { signal?: AbortSignal; onTick?: () => void };
+
+const DRIVERS: Record<LbKind, DriverFactory> = {
+  haproxy: haproxyDriver,
+  nginx: nginxDriver,
+  apache: apacheDriver,
+  lvs: lvsDriver,
+};
+
+/** HAProxy and Apache name members; nginx and LVS know only address:port. */
+export function sameMember(s: MemberStatus, m: LbMember): boolean {
+  return s.name === m.name || (s.address === m.address && s.port === m.port);
+}
+
+export function createLbActivities(pool: SshPool, hooks: Hooks) {
+  const drivers = (lb: LoadBalancerInput): [HostTarget, LbDriver][] =>
+    lb.hosts.map((h) => [h, DRIVERS[lb.kind](new Remote(pool, h, hooks()), lb)]);
+
+  /** Every LB host, one after the other: a redundant pair never has both members out by our doing at once. */
+  async function onEvery(
+    lb: LoadBalancerInput,
+    change: (d: LbDriver) => Promise<boolean>,
+  ): Promise<string[]> {
+    const changed: string[] = [];
+    for (const [host, driver] of drivers(lb)) if (await change(driver)) changed.push(host.name);
+    return changed;
+  }
+
+  async function memberViews(lb: LoadBalancerInput, member: LbMember): Promise<LbMemberView[]> {
+    return Promise.all(
+      drivers(lb).map(async ([host, d]) => {
+        const status = (await d.members()).find((s) => sameMember(s, member));
+        return { lb: host.name, present: Boolean(status), status };
+      }),
+    );
+  }
+
+  return {
+    /** How every LB host sees one member. */
+    lbMemberViews: (input: { lb: LoadBalancerInput; member: LbMember }) =>
+      memberViews(input.lb, input.member),
+
+    /** Every member of the pool on every LB host. */
+    async lbPool(lb: LoadBalancerInput): Promise<Record<string, MemberStatus[]>> {
+      const out: Record<string, MemberStatus[]> = {};
+      for (const [host, d] of drivers(lb)) out[host.name] = await d.members();
+      return out;
+    },
+
+    /** Sets the member's state on every LB host; returns the hosts where something changed. */
+    lbSetState: (input: { lb: LoadBalancerInput; member: LbMember; state: AdminState }) =>
+      onEvery(input.lb, (d) => d.setState(input.member, input.state)),
+
+    lbAddMember: (input: { lb: LoadBalancerInput; member: LbMember; state: AdminState }) =>
+      onEvery(input.lb, (d) => d.addMember(input.member, input.state)),
+
+    lbRemoveMember: (input: { lb: LoadBalancerInput; member: LbMember }) =>
+      onEvery(input.lb, (d) => d.removeMember(input.member)),
+
+    /**
+     * One look at a member being drained: re-asserts the drain where the LB lost it (a reload
+     * undoes runtime changes) and counts what still holds the node — the LB's sessions and, when
+     * a command is given (always for nginx), the node's own count.
+     */
+    async drainPoll(input: {
+      lb: LoadBalancerInput;
+      member: LbMember;
+      state: AdminState;
+      node: HostTarget;
+      sessionsCommand?: string;
+    }): Promise<{ reasserted: string[]; sessions: Record<string, number>; total: number }> {
+      const reasserted = await onEvery(input.lb, (d) => d.setState(input.member, input.state));
+      const sessions: Record<string, number> = {};
+      for (const view of await memberViews(input.lb, input.member))
+        if (view.status?.sessions !== undefined) sessions[view.lb] = view.status.sessions;
+      if (input.sessionsCommand)
+        sessions[input.node.name] = await nodeSessions(pool, input.node, input.sessionsCommand, hooks);
+      return { reasserted, sessions, total: Object.values(sessions).reduce((a, b) => a + b, 0) };
+    },
+
+    /** Waits until every LB shows the member ready and (where the LB checks health) up. */
+    async lbWaitUp(input: {
+      lb: LoadBalancerInput;
+      member: LbMember;
+      timeoutMs: number;
+    }): Promise<LbMemberView[]> {
+      const deadline = Date.now() + input.timeoutMs;
+      for (;;) {
+        const views = await memberViews(input.lb, input.member);
+        if (views.every((v) => v.status?.admin === 'ready' && v.status.up !== false)) return views;
+        if (Date.now() > deadline)
+          throw ApplicationFailure.nonRetryable(
+            `${input.member.name} is not up in every LB: ${views.map((v) => `${v.lb}: ${v.status ? `${v.status.admin}${v.status.up === false ? ', down' : ''}` : 'absent'}`).join('; ')}`,
+            'LbNotUp',
+          );
+        hooks().onTick?.();
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    },
+  };
+}
+
+/** What the node says it still holds: the command prints one number. */
+export async function nodeSessions(
+  pool: SshPool,
+  node: HostTarget,
+  command: string,
+  hooks: Hooks,
+): Promise<number> {
+  const out = await new Remote(pool, node, hooks()).must(command, 'counting sessions on the node');
+  const n = Number(out.stdout.trim().split(/\s+/).pop());
+  if (!Number.isFinite(n))
+    throw ApplicationFailure.nonRetryable(
+      `${node.name}: the sessions command printed "${out.stdout.trim().slice(0, 80)}", not a number`,
+      'CommandFailed',
+    );
+  return n;
+}

@@ -1,0 +1,3 @@
+import { rollingSuite } from './rolling-suite';
+
+describe('rolling maintenance behind haproxy', () => rollingSuite('haproxy', 'lb1'));

@@ -1,0 +1,363 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { Client, WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
+import { startOperation } from '../../client/connection';
+import { buildNodeOperation } from '../../client/nodes';
+import { loadPlaybook } from '../../client/play';
+import { loadSpec } from '../../client/spec';
+import type { LbKind } from '../../common/lb';
+import type { PlayResult } from '../../common/play';
+import { labFiles, hostAddress, sshArgs, up } from '../../lab/hosts';
+import type { rollingMaintenance, RollingInput, RollingProgress } from '../../workflows/rolling';
+import { setupLabLb, LB_CONFIG } from '../fixtures/lb/lab-lb';
+import { steadyLoad } from '../fixtures/http-load';
+import { labInventory, testSettings, withWorker } from './helpers';
+
+// One suite, run against each load balancer (rolling-haproxy/nginx/apache.test.ts): real LB,
+// real app nodes, the workflow through the dev server, traffic through the LB the whole time.
+
+export const APPS = ['app1', 'app2', 'app3'];
+
+export function onHost(host: string, command: string): string {
+  const r = spawnSync('ssh', [...sshArgs(host), '--', command], { encoding: 'utf8', timeout: 60_000 });
+  if (r.status !== 0) throw new Error(`${host}: ${command}: ${r.stderr}`);
+  return r.stdout.trim();
+}
+
+const dir = mkdtempSync(path.join(os.tmpdir(), 'cf-rolling-'));
+
+/** The maintenance action: a new version and a restart; app nodes named in `unhealthy` break. */
+export function actionPlaybook(version: string, extra = ''): string {
+  const file = path.join(dir, `action-${version}.yml`);
+  writeFileSync(
+    file,
+    `- hosts: all
+  tasks:
+    - name: new version
+      copy: { content: "${version}\\n", dest: /etc/cfapp/version }
+      notify: restart cfapp
+${extra}
+  handlers:
+    - name: restart cfapp
+      service: { name: cfapp, state: restarted }
+`,
+  );
+  return file;
+}
+
+export function writeSpec(kind: Exclude<LbKind, 'lvs'>, lbHost: string, cluster: string, extra = ''): string {
+  const file = path.join(dir, `${cluster}.yml`);
+  writeFileSync(
+    file,
+    `cluster: ${cluster}
+inventory: ${labFiles.inventory}
+loadBalancer:
+  kind: ${kind}
+  hosts: ${lbHost}
+  backend: app
+${kind === 'haproxy' ? '' : `  config: ${LB_CONFIG[kind]}\n`}  pollSeconds: 0.5
+nodes:
+  hosts: [${APPS.join(', ')}]
+  service: cfapp
+  port: 8080
+  health: { http: { path: /check.txt }, successes: 2, intervalSeconds: 0.5, timeoutSeconds: 15 }
+  maintenance:
+    serial: 1
+    drainTimeoutSeconds: 30
+${extra}`,
+  );
+  return file;
+}
+
+export function rollingInput(spec: string, play?: string): RollingInput {
+  return buildNodeOperation(loadSpec(spec), 'rolling-maintenance', { play }).input as RollingInput;
+}
+
+export async function startRolling(
+  client: Client,
+  settings: ReturnType<typeof testSettings>,
+  input: RollingInput,
+): Promise<WorkflowHandleWithFirstExecutionRunId<typeof rollingMaintenance>> {
+  return startOperation(client, settings, {
+    operation: 'rolling-maintenance',
+    workflowType: 'rollingMaintenance',
+    cluster: input.cluster,
+    hosts: input.nodes.map((n) => n.name),
+    input,
+    summary: 'test',
+  }) as Promise<WorkflowHandleWithFirstExecutionRunId<typeof rollingMaintenance>>;
+}
+
+/** Polls the workflow's progress query until `ready` holds. */
+export async function waitForProgress(
+  handle: { query: (q: string) => Promise<unknown> },
+  ready: (p: RollingProgress) => boolean,
+  what: string,
+): Promise<RollingProgress> {
+  for (let i = 0; i < 600; i++) {
+    const p = (await handle.query('progress').catch(() => undefined)) as RollingProgress | undefined;
+    if (p && ready(p)) return p;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`never saw: ${what}`);
+}
+
+export async function installApps(settings: ReturnType<typeof testSettings>): Promise<void> {
+  const input = loadPlaybook(path.join(__dirname, '../fixtures/app/install.yml'), labInventory(), {
+    check: false,
+    diff: false,
+    tags: [],
+    forks: 10,
+    cluster: 'lab',
+    limit: APPS.join(':'),
+  });
+  const result = await withWorker(settings, async (client) =>
+    (
+      await client.workflow.start('play', {
+        taskQueue: settings.taskQueue,
+        workflowId: `test-install/${Date.now()}`,
+        args: [input],
+      })
+    ).result(),
+  );
+  for (const app of APPS)
+    expect((result as PlayResult).recap[app]).toMatchObject({ failed: 0, unreachable: 0 });
+  for (const app of APPS) onHost(app, 'rm -f /etc/cfapp/unhealthy; systemctl restart cfapp');
+}
+
+/** A cookie that makes the LB send a request to app1 (nginx open source has no cookie stickiness). */
+const STICKY: Record<Exclude<LbKind, 'lvs'>, string> = {
+  haproxy: 'SERVERID=app1',
+  apache: 'ROUTEID=.app1',
+  nginx: '',
+};
+
+export function rollingSuite(kind: Exclude<LbKind, 'lvs'>, lbHost: string): void {
+  const settings = testSettings();
+  const cluster = `roll-${kind}-${Date.now().toString(36)}`;
+  const lbUrl = () => `http://${hostAddress(lbHost)}/`;
+  let spec: string;
+
+  /** How the LB itself lists the members, read straight from it (not through our driver). */
+  const memberStates = (): Record<string, string> => {
+    const members = APPS.map((name) => ({ name, address: hostAddress(name) }));
+    if (kind === 'haproxy') {
+      const out = onHost(
+        lbHost,
+        `echo 'show servers state app' | socat stdio UNIX-CONNECT:/run/haproxy/admin.sock`,
+      );
+      return Object.fromEntries(
+        out
+          .split('\n')
+          .filter((l) => /^\d+ app /.test(l))
+          .map((l) => l.split(/\s+/))
+          .map((f) => [f[3], f[6] === '0' ? 'ready' : Number(f[6]) & 8 ? 'drain' : 'disabled']),
+      );
+    }
+    if (kind === 'nginx') {
+      const conf = onHost(lbHost, `cat ${LB_CONFIG.nginx}`);
+      return Object.fromEntries(
+        members.map((m) => [
+          m.name,
+          new RegExp(`server ${m.address}:8080 down;`).test(conf) ? 'disabled' : 'ready',
+        ]),
+      );
+    }
+    const html = onHost(lbHost, 'curl -s http://127.0.0.1/balancer-manager');
+    return Object.fromEntries(
+      members.map((m) => {
+        const row = html.split('<tr>').find((r) => r.includes(`>http://${m.address}:8080<`)) ?? '';
+        return [m.name, /Dis|Stop/.test(row) ? 'disabled' : /Drn/.test(row) ? 'drain' : 'ready'];
+      }),
+    );
+  };
+  const allReady = () => Object.fromEntries(APPS.map((a) => [a, 'ready']));
+  const version = (app: string) => onHost(app, 'cat /etc/cfapp/version 2>/dev/null || echo 1');
+
+  beforeAll(async () => {
+    await up([lbHost, ...APPS]);
+    await installApps(settings);
+    setupLabLb(
+      kind,
+      lbHost,
+      APPS.map((name) => ({ name, address: hostAddress(name) })),
+    );
+    spec = writeSpec(kind, lbHost, cluster);
+  });
+
+  afterEach(() => {
+    for (const app of APPS) onHost(app, 'rm -f /etc/cfapp/unhealthy');
+  });
+
+  it('upgrades every node one at a time behind the LB with no failed request, and waits for a held request', async () => {
+    const v = `v${Date.now()}`;
+    const input = rollingInput(spec, actionPlaybook(v));
+    const load = steadyLoad(lbUrl());
+    let held: Promise<Response> | undefined;
+    const result = await withWorker(settings, async (client) => {
+      // A slow request held on app1 through the LB (its sticky cookie): the drain must wait for it.
+      held = fetch(`${lbUrl()}slow?ms=2500`, { headers: { cookie: STICKY[kind] } });
+      return (await startRolling(client, settings, input)).result();
+    });
+    const traffic = await load.stop();
+    expect((await held)?.status).toBe(200);
+    if (kind !== 'nginx') expect(result.nodes[0].timings.drainMs).toBeGreaterThan(1000);
+    expect(result.nodes.map((n) => [n.node, n.outcome])).toEqual(APPS.map((a) => [a, 'done']));
+    expect(result.aborted).toBeUndefined();
+    for (const app of APPS) expect(version(app)).toBe(v);
+    expect(memberStates()).toEqual(allReady());
+    expect(traffic.failures).toEqual([]);
+    expect(traffic.requests).toBeGreaterThan(100);
+    // every node served traffic during the run
+    for (const app of APPS) expect(traffic.byNode[app]).toBeGreaterThan(0);
+    for (const n of result.nodes) {
+      expect(n.changes.join('\n')).toMatch(new RegExp(`drain on ${lbHost}`));
+      expect(n.changes.join('\n')).toMatch(new RegExp(`ready on ${lbHost}`));
+    }
+  });
+
+  it('puts a node that fails its health gate back and goes on within the failure budget; leave-drained keeps it out and says so', async () => {
+    const breakApp2 = actionPlaybook(`b${Date.now()}`).replace(/\.yml$/, '-break.yml');
+    writeFileSync(
+      breakApp2,
+      `- hosts: all\n  tasks:\n    - name: touch\n      file: { path: /etc/cfapp/touched, state: touch }\n- hosts: app2\n  tasks:\n    - name: break app2\n      file: { path: /etc/cfapp/unhealthy, state: touch }\n`,
+    );
+    const input = rollingInput(spec, breakApp2);
+    input.settings.maintenance.maxFailPercentage = 50;
+    input.settings.health.timeoutSeconds = 3;
+    const result = await withWorker(settings, async (client) =>
+      (await startRolling(client, settings, input)).result(),
+    );
+    expect(result.nodes.map((n) => [n.node, n.outcome])).toEqual([
+      ['app1', 'done'],
+      ['app2', 'failed'],
+      ['app3', 'done'],
+    ]);
+    expect(result.nodes[1].reason).toMatch(/health gate: GET .*check.txt: HTTP 503/);
+    expect(memberStates().app2).toBe('ready'); // policy enable: back in; the LB's own checks keep users off it
+
+    onHost('app2', 'rm -f /etc/cfapp/unhealthy'); // healthy before, broken by the action again
+    input.settings.maintenance.onFailure = 'leave-drained';
+    input.settings.maintenance.maxFailPercentage = 0;
+    const second = await withWorker(settings, async (client) => {
+      const handle = await startRolling(client, settings, input);
+      const r = await handle.result();
+      const desc = await handle.describe();
+      return { r, phase: desc.searchAttributes?.Phase };
+    });
+    expect(second.r.nodes.map((n) => [n.node, n.outcome])).toEqual([
+      ['app1', 'done'],
+      ['app2', 'left-drained'],
+      ['app3', 'not-run'],
+    ]);
+    expect(second.r.leftDrained).toEqual(['app2']);
+    expect(second.r.aborted).toMatch(/over the failure budget/);
+    expect(String(second.phase)).toMatch(/LEFT DRAINED: app2/);
+    expect(memberStates()).toEqual({ ...allReady(), app2: 'disabled' });
+
+    // the operator repairs app2 and runs again: it comes back
+    onHost('app2', 'rm -f /etc/cfapp/unhealthy');
+    const third = await withWorker(settings, async (client) =>
+      (await startRolling(client, settings, rollingInput(spec))).result(),
+    );
+    expect(third.nodes.every((n) => n.outcome === 'done')).toBe(true);
+    expect(memberStates()).toEqual(allReady());
+  });
+
+  it('abort finishes the node in hand and leaves no node out of the LB', async () => {
+    const slowAction = path.join(dir, 'slow.yml');
+    writeFileSync(
+      slowAction,
+      `- hosts: all\n  tasks:\n    - name: slow work\n      command: { cmd: sleep 2 }\n`,
+    );
+    const input = rollingInput(spec, slowAction);
+    const result = await withWorker(settings, async (client) => {
+      const handle = await startRolling(client, settings, input);
+      await waitForProgress(
+        handle,
+        (p) => p.nodes.some((n) => n.node === 'app1' && n.phase === 'maintenance'),
+        'app1 in maintenance',
+      );
+      await handle.signal('abort', 'test');
+      return handle.result();
+    });
+    expect(result.nodes.map((n) => [n.node, n.outcome])).toEqual([
+      ['app1', 'done'],
+      ['app2', 'not-run'],
+      ['app3', 'not-run'],
+    ]);
+    expect(result.aborted).toBe('aborted by operator');
+    expect(memberStates()).toEqual(allReady());
+  });
+
+  it('a worker killed with SIGKILL while a node is drained is replaced and the node goes back into the LB', async () => {
+    const v = `k${Date.now()}`;
+    const input = rollingInput(spec, actionPlaybook(v));
+    input.nodes = input.nodes.slice(0, 2);
+    const child: ChildProcess = spawn(process.execPath, ['-r', 'tsx/cjs', 'test/fixtures/paused-worker.ts'], {
+      env: {
+        ...process.env,
+        CF_TASK_QUEUE: settings.taskQueue,
+        TEMPORAL_ADDRESS: settings.address,
+        CF_PAUSE_BEFORE: 'lbSetState',
+      },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    await new Promise<void>((resolve) =>
+      child.stdout?.on('data', (d) => String(d).includes('ready') && resolve()),
+    );
+    try {
+      const { Client: TemporalClient, Connection } = await import('@temporalio/client');
+      const connection = await Connection.connect({ address: settings.address });
+      const client = new TemporalClient({ connection, namespace: settings.namespace });
+      const handle = await startRolling(client, settings, input);
+      // app1 drained (its first lbSetState is the switch to disabled), then the worker dies
+      for (let i = 0; ; i++) {
+        const pending = (await handle.describe()).raw.pendingActivities ?? [];
+        if (pending.some((a) => a.activityType?.name === 'lbSetState' && Number(a.state) === 2)) break;
+        if (i > 600) throw new Error('lbSetState never started');
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      expect(memberStates().app1).not.toBe('ready');
+      child.kill('SIGKILL');
+      await new Promise((r) => child.on('exit', r));
+      const result = await withWorker(settings, () => handle.result());
+      await connection.close();
+      expect(result.nodes.map((n) => [n.node, n.outcome])).toEqual([
+        ['app1', 'done'],
+        ['app2', 'done'],
+      ]);
+      expect(version('app1')).toBe(v);
+      expect(memberStates()).toEqual(allReady());
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    }
+  });
+
+  if (kind === 'haproxy') {
+    it('a HAProxy reload in the middle of a drain does not put the node back: the drain is re-asserted', async () => {
+      const input = rollingInput(spec);
+      input.nodes = input.nodes.slice(0, 1);
+      // a request held on app1 through the LB keeps the drain waiting
+      const held = fetch(`${lbUrl()}slow?ms=4000`, { headers: { cookie: STICKY.haproxy } });
+      await new Promise((r) => setTimeout(r, 300));
+      const result = await withWorker(settings, async (client) => {
+        const handle = await startRolling(client, settings, input);
+        await waitForProgress(
+          handle,
+          (p) => p.nodes[0]?.phase === 'draining' && (p.nodes[0].sessionsLeft ?? 0) > 0,
+          'app1 draining with a session',
+        );
+        expect(memberStates().app1).toBe('drain');
+        onHost(lbHost, 'systemctl reload haproxy');
+        return handle.result();
+      });
+      expect((await held).status).toBe(200);
+      expect(result.nodes[0].outcome).toBe('done');
+      expect(result.nodes[0].changes.join('\n')).toMatch(/drain re-asserted on lb/);
+      expect(memberStates()).toEqual(allReady());
+    });
+  }
+}
