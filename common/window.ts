@@ -44,18 +44,48 @@ export function insideWindow(at: number, w: MaintenanceWindow): boolean {
   return (on(t.day) && t.minute >= start) || (on(t.day - 1) && t.minute < end);
 }
 
-/** Milliseconds until the window next opens (0 inside it). Steps through DST changes correctly. */
+/** The UTC instant of a wall-clock time in `timezone` (after the gap if the clocks skip it, the first if it repeats). */
+function zonedInstant(y: number, mo: number, d: number, minute: number, timezone: string): number {
+  const wall = Date.UTC(y, mo, d, 0, minute);
+  let guess = wall;
+  // Two rounds settle the offset, also when the guess and the answer sit on opposite sides of a change.
+  for (let i = 0; i < 2; i++) guess = wall - (localWall(guess, timezone) - guess);
+  // A wall time that happens twice (clocks going back): the first one.
+  const hourEarlier = guess - 3_600_000;
+  return localWall(hourEarlier, timezone) === wall ? hourEarlier : guess;
+}
+
+/** The wall-clock time at `at` in `timezone`, read as if it were UTC. */
+function localWall(at: number, timezone: string): number {
+  const f = new Intl.DateTimeFormat('en-US', {
+    timeZone: timezone,
+    year: 'numeric',
+    month: 'numeric',
+    day: 'numeric',
+    hour: 'numeric',
+    minute: 'numeric',
+    second: 'numeric',
+    hourCycle: 'h23',
+  });
+  const p = Object.fromEntries(f.formatToParts(new Date(at)).map((x) => [x.type, Number(x.value)]));
+  return Date.UTC(p.year, p.month - 1, p.day, p.hour, p.minute, p.second) + (at % 1000);
+}
+
+/** Milliseconds until the window next opens (0 inside it), correct across DST changes. */
 export function msUntilWindow(at: number, w: MaintenanceWindow): number {
+  if (insideWindow(at, w)) return 0;
   const start = minutes(w.start);
-  let t = at;
-  // Jump to the next local start time; a jump lands off by the DST shift at most, so re-check.
-  for (let i = 0; i < 32; i++) {
-    if (insideWindow(t, w)) return t - at;
-    const local = localTime(t, w.timezone);
-    const wait = (start - local.minute + 1440) % 1440 || 1440;
-    t += wait * 60_000 - local.second * 1000 - (t % 1000);
-    // DST can put the wall clock at start - 60 min; step over it on the next round.
-    if (!insideWindow(t, w) && localTime(t, w.timezone).minute !== start) t += 60_000;
+  const today = new Date(localWall(at, w.timezone));
+  // The window's start on each of the next eight local days; the first one after now that counts.
+  for (let d = 0; d <= 8; d++) {
+    const opens = zonedInstant(
+      today.getUTCFullYear(),
+      today.getUTCMonth(),
+      today.getUTCDate() + d,
+      start,
+      w.timezone,
+    );
+    if (opens > at && insideWindow(opens, w)) return opens - at;
   }
   throw new Error(`the maintenance window ${w.days.join(',')} ${w.start}-${w.end} ${w.timezone} never opens`);
 }

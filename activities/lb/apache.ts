@@ -61,17 +61,47 @@ const memberLine = (m: LbMember) =>
   new RegExp(`^(\\s*)BalancerMember\\s+"?${memberUrl(m).replace(/[.]/g, '\\.')}/?"?(\\s.*)?$`);
 const STATUS_PARAM: Record<AdminState, string> = { ready: '', drain: ' status=+N', disabled: ' status=+D' };
 
-/** The BalancerMember line of `member` carrying `state`. Pure, for tests. */
-export function configWithState(config: string, member: LbMember, state: AdminState): string {
-  return config
-    .split('\n')
-    .map((line) => {
-      const m = memberLine(member).exec(line);
-      if (!m) return line;
-      const params = (m[2] ?? '').replace(/\s+status=\S+/g, '').trimEnd();
-      return `${m[1]}BalancerMember "${memberUrl(member)}"${params}${STATUS_PARAM[state]}`;
-    })
-    .join('\n');
+/** Lines [open, close] of `<Proxy balancer://NAME>`; undefined if absent. */
+function balancerBlock(lines: string[], balancer: string): [number, number] | undefined {
+  const open = lines.findIndex((l) =>
+    new RegExp(`<Proxy\\s+"?balancer://${balancer.replace(/\./g, '\\.')}/?"?\\s*>`).test(l),
+  );
+  if (open < 0) return undefined;
+  const close = lines.findIndex((l, i) => i > open && /<\/Proxy>/.test(l));
+  return [open, close < 0 ? lines.length - 1 : close];
+}
+
+/** Edits the member's lines inside its own balancer only (another balancer may list the same worker). */
+function editMemberLines(
+  config: string,
+  balancer: string,
+  member: LbMember,
+  edit: (line: RegExpExecArray) => string | null,
+): string {
+  const lines = config.split('\n');
+  const block = balancerBlock(lines, balancer);
+  if (!block) return config;
+  const out: string[] = [];
+  lines.forEach((line, i) => {
+    const m = i > block[0] && i < block[1] ? memberLine(member).exec(line) : null;
+    if (!m) return void out.push(line);
+    const edited = edit(m);
+    if (edited !== null) out.push(edited);
+  });
+  return out.join('\n');
+}
+
+/** The BalancerMember line of `member` carrying `state`; other status flags (e.g. +H) are kept. Pure, for tests. */
+export function configWithState(
+  config: string,
+  balancer: string,
+  member: LbMember,
+  state: AdminState,
+): string {
+  return editMemberLines(config, balancer, member, (m) => {
+    const params = (m[2] ?? '').replace(/\s+status=\+[DN](?=\s|$)/g, '').trimEnd();
+    return `${m[1]}BalancerMember "${memberUrl(member)}"${params}${STATUS_PARAM[state]}`;
+  });
 }
 
 /** Adds a BalancerMember after the balancer's last one, with the route the sticky cookie names. */
@@ -82,11 +112,10 @@ export function configWithMember(
   state: AdminState,
 ): string {
   const lines = config.split('\n');
-  const open = lines.findIndex((l) => new RegExp(`<Proxy\\s+"?balancer://${balancer}/?"?\\s*>`).test(l));
-  if (open < 0) return config;
-  let at = open + 1;
-  for (let i = open + 1; i < lines.length && !/<\/Proxy>/.test(lines[i]); i++)
-    if (/^\s*BalancerMember\s/.test(lines[i])) at = i + 1;
+  const block = balancerBlock(lines, balancer);
+  if (!block) return config;
+  let at = block[0] + 1;
+  for (let i = block[0] + 1; i < block[1]; i++) if (/^\s*BalancerMember\s/.test(lines[i])) at = i + 1;
   const indent = /^(\s*)/.exec(lines[at - 1])?.[1] || '    ';
   lines.splice(
     at,
@@ -96,11 +125,8 @@ export function configWithMember(
   return lines.join('\n');
 }
 
-export function configWithoutMember(config: string, member: LbMember): string {
-  return config
-    .split('\n')
-    .filter((l) => !memberLine(member).test(l))
-    .join('\n');
+export function configWithoutMember(config: string, balancer: string, member: LbMember): string {
+  return editMemberLines(config, balancer, member, () => null);
 }
 
 const sameWorker = (s: MemberStatus, m: LbMember) => s.address === m.address && s.port === m.port;
@@ -140,7 +166,7 @@ export const apacheDriver: DriverFactory = (host: LbHost, lb) => {
     const v = await view();
     const current = v.members.find((s) => sameWorker(s, member));
     if (!current) throw memberMissing(host, lb, member);
-    const configChanged = await keepConfig((t) => configWithState(t, member, state), false);
+    const configChanged = await keepConfig((t) => configWithState(t, balancer, member, state), false);
     if (current.admin === state) return configChanged;
     const form = [
       `b=${encodeURIComponent(balancer)}`,
@@ -176,7 +202,7 @@ export const apacheDriver: DriverFactory = (host: LbHost, lb) => {
       return true;
     },
     async removeMember(member) {
-      const changed = await keepConfig((t) => configWithoutMember(t, member), true);
+      const changed = await keepConfig((t) => configWithoutMember(t, balancer, member), true);
       if (changed)
         await waitFor((v) => !v.members.some((s) => sameWorker(s, member)), `${member.name} removed`);
       return changed;

@@ -14,8 +14,10 @@ import {
 // connection) and is mirrored in haproxy.cfg, so that a reload or restart comes back with the
 // members we added and the ones we took out still out.
 
-// srv_admin_state bits (HAProxy's SRV_ADMF_*): forced/inherited/config/resolver/hostname maint, forced/inherited drain.
-const MAINT = 0x01 | 0x02 | 0x04 | 0x20 | 0x40;
+// srv_admin_state bits (HAProxy's SRV_ADMF_*): forced/inherited/resolver/hostname maint, forced/inherited
+// drain. Not 0x04 (CMAINT): it only remembers that the config said `disabled`, and stays set after
+// the runtime API has put the server back in service.
+const MAINT = 0x01 | 0x02 | 0x20 | 0x40;
 const DRAIN = 0x08 | 0x10;
 // srv_op_state: 0 stopped, 1 starting, 2 running, 3 stopping.
 const RUNNING = 2;
@@ -89,9 +91,12 @@ export function configWithState(text: string, backend: string, name: string, sta
   for (let i = range[0]; i < range[1]; i++) {
     const m = serverLine(name).exec(lines[i]);
     if (!m) continue;
-    let opts = ` ${m[3].trim()} `.replace(/\sdisabled(?=\s)/g, ' ');
+    // Keywords after a `#` are a comment to HAProxy: edit the options before it, keep it as it was.
+    const hash = m[3].indexOf('#');
+    const comment = hash < 0 ? '' : ` ${m[3].slice(hash).trim()}`;
+    let opts = ` ${(hash < 0 ? m[3] : m[3].slice(0, hash)).trim()} `.replace(/\sdisabled(?=\s)/g, ' ');
     if (state === 'disabled') opts += 'disabled ';
-    lines[i] = `${m[1]}server ${name} ${m[2]} ${opts.trim().replace(/\s+/g, ' ')}`.trimEnd();
+    lines[i] = `${m[1]}server ${name} ${m[2]} ${opts.trim().replace(/\s+/g, ' ')}${comment}`.trimEnd();
   }
   return lines.join('\n');
 }
@@ -137,7 +142,7 @@ export const haproxyDriver: DriverFactory = (host: LbHost, lb) => {
   const be = lb.backend;
 
   /** One runtime API command; HAProxy answers errors on stdout with exit 0, so the text is checked. */
-  const api = async (command: string): Promise<string> => {
+  const tryApi = async (command: string): Promise<{ out: string; error?: string }> => {
     const out = (
       await host.must(
         `printf '%s\\n' ${shellQuote(command)} | socat stdio ${shellQuote(`UNIX-CONNECT:${socket}`)}`,
@@ -145,12 +150,14 @@ export const haproxyDriver: DriverFactory = (host: LbHost, lb) => {
       )
     ).stdout;
     // Changes answer nothing, or one of these; anything else is HAProxy saying no.
-    if (
-      !command.startsWith('show ') &&
-      out.trim() &&
-      !/^(New server registered|Server deleted)/.test(out.trim())
-    )
-      throw refused(host, `haproxy refused "${command}": ${out.trim().split('\n')[0]}`);
+    const said = out.trim();
+    const error =
+      !command.startsWith('show ') && said && !/^(New server registered|Server deleted)/.test(said);
+    return { out, error: error ? said.split('\n')[0] : undefined };
+  };
+  const api = async (command: string): Promise<string> => {
+    const { out, error } = await tryApi(command);
+    if (error) throw refused(host, `haproxy refused "${command}": ${error}`);
     return out;
   };
 
@@ -195,9 +202,22 @@ export const haproxyDriver: DriverFactory = (host: LbHost, lb) => {
       await keepConfig((t) =>
         configWithState(configWithServer(t, be, member, options), be, member.name, state),
       );
-      // A dynamic server starts in maintenance; health checks must be switched on by hand.
-      await api(`add server ${be}/${member.name} ${member.address}:${member.port} ${options}`.trim());
-      if (/\scheck(\s|$)/.test(` ${options} `)) await api(`enable health ${be}/${member.name}`);
+      const added = await tryApi(
+        `add server ${be}/${member.name} ${member.address}:${member.port} ${options}`.trim(),
+      );
+      if (added.error) {
+        // Some options are not accepted for dynamic servers (`cookie` before HAProxy 2.8): the
+        // config already has the server, so a seamless reload brings it in with all of them.
+        await host.must('systemctl reload haproxy', 'reloading haproxy to add a server');
+        for (let i = 0; !(await members()).some((m) => m.name === member.name); i++) {
+          if (i > 50)
+            throw refused(host, `${member.name} not in backend ${be} after a reload (${added.error})`);
+          await new Promise((r) => setTimeout(r, 200));
+        }
+      } else if (/\scheck(\s|$)/.test(` ${options} `)) {
+        // A dynamic server starts in maintenance; health checks must be switched on by hand.
+        await api(`enable health ${be}/${member.name}`);
+      }
       if (state !== 'disabled') await api(`set server ${be}/${member.name} state ${runtimeState[state]}`);
       return true;
     },

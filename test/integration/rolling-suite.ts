@@ -153,7 +153,8 @@ export function rollingSuite(kind: Exclude<LbKind, 'lvs'>, lbHost: string): void
           .split('\n')
           .filter((l) => /^\d+ app /.test(l))
           .map((l) => l.split(/\s+/))
-          .map((f) => [f[3], f[6] === '0' ? 'ready' : Number(f[6]) & 8 ? 'drain' : 'disabled']),
+          // bit 4 only records a `disabled` in the config that the runtime API has since overridden
+          .map((f) => [f[3], (Number(f[6]) & ~4) === 0 ? 'ready' : Number(f[6]) & 8 ? 'drain' : 'disabled']),
       );
     }
     if (kind === 'nginx') {
