@@ -127,7 +127,14 @@ function validTimezone(tz: string): boolean {
 const SerialSchema = z.union([
   z.number().int().min(1),
   z.string().regex(/^\d+(\.\d+)?%$/, 'a percentage like "25%"'),
-  z.array(z.union([z.number().int().min(1), z.string().regex(/^\d+(\.\d+)?%$/, 'a percentage')])).min(1),
+  z
+    .array(
+      z.union([
+        z.number().int().min(1),
+        z.string().regex(/^\d+(\.\d+)?%$/, 'a number or a percentage like "25%"'),
+      ]),
+    )
+    .min(1),
 ]);
 
 export const MaintenanceSchema = z.object({

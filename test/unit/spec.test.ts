@@ -2,7 +2,9 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { stringify } from 'yaml';
+import { buildNodeOperation, type NodeOperation, type NodeOperationOptions } from '../../client/nodes';
 import { databaseInput, loadSpec, requireMember, SpecError } from '../../client/spec';
+import type { RollingInput } from '../../workflows/rolling';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'cf-spec-'));
 writeFileSync(
@@ -126,5 +128,122 @@ describe('cluster spec', () => {
       /--to: "app1" is not a database member \(db1, db2, db3\)/,
     );
     expect(() => requireMember(input, 'db2', '--to')).not.toThrow();
+  });
+});
+
+describe('cluster spec: nodes and load balancer', () => {
+  const nodes = (over: Record<string, unknown> = {}) => ({ hosts: 'app', service: 'cfapp', ...over });
+  const lb = (over: Record<string, unknown> = {}) => ({
+    kind: 'haproxy',
+    hosts: 'db1',
+    backend: 'app',
+    ...over,
+  });
+  function nodeProblems(
+    file: string,
+    options: NodeOperationOptions = {},
+    op: NodeOperation = 'rolling-maintenance',
+  ): string[] {
+    try {
+      buildNodeOperation(loadSpec(file), op, options);
+    } catch (err) {
+      if (err instanceof SpecError) return err.problems;
+      throw err;
+    }
+    return [];
+  }
+
+  it('resolves nodes, their LB member names and the LB hosts from the inventory, keeping the defaults', () => {
+    const op = buildNodeOperation(
+      loadSpec(spec({ nodes: nodes(), loadBalancer: lb({ members: { app2: 'web2' } }) })),
+      'rolling-maintenance',
+    );
+    const input = op.input as RollingInput;
+    expect(input.nodes.map((n) => [n.name, n.member.name, n.member.address, n.member.port])).toEqual([
+      ['app1', 'app1', '10.1.0.21', 8080],
+      ['app2', 'web2', '10.1.0.22', 8080],
+    ]);
+    expect(input.reference).toBe('app1');
+    expect(input.loadBalancer?.hosts.map((h) => h.name)).toEqual(['db1']);
+    expect(input.loadBalancer?.haproxy.socket).toBe('/run/haproxy/admin.sock');
+    expect(input.settings.maintenance).toMatchObject({
+      serial: 1,
+      maxFailPercentage: 0,
+      onDrainTimeout: 'abort',
+      onFailure: 'enable',
+      approve: 'none',
+    });
+    expect(input.settings.health.http).toMatchObject({ path: '/check.txt', status: 200 });
+  });
+
+  it('names every bad field at once, before anything runs', () => {
+    expect(
+      nodeProblems(
+        spec({
+          nodes: nodes({
+            hosts: ['app', 'web9'],
+            maintenance: {
+              serial: ['1', 'half'],
+              window: { timezone: 'Mars/Olympus', start: '25:00', end: '03:00' },
+            },
+          }),
+          loadBalancer: lb({ kind: 'nginx' }),
+        }),
+      ),
+    ).toEqual([
+      'loadBalancer.config: required for nginx: the file holding the upstream lines',
+      'nodes.maintenance.serial[0]: a number or a percentage like "25%"',
+      'nodes.maintenance.serial[1]: a number or a percentage like "25%"',
+      'nodes.maintenance.window.timezone: not an IANA time zone like Europe/Berlin',
+      'nodes.maintenance.window.start: HH:MM, 24-hour',
+    ]);
+    expect(
+      nodeProblems(
+        spec({
+          nodes: nodes({ hosts: ['app', 'web9'], reference: 'db1' }),
+          loadBalancer: lb({ kind: 'lvs', backend: 'app' }),
+        }),
+      ),
+    ).toEqual(['loadBalancer.backend: for lvs: the virtual service as address:port, e.g. 10.77.0.100:80']);
+    expect(
+      nodeProblems(
+        spec({
+          nodes: nodes({ hosts: ['app', 'web9'], reference: 'db1' }),
+          loadBalancer: lb({ hosts: 'lb9' }),
+        }),
+      ),
+    ).toEqual([
+      'nodes.hosts[1]: unknown host or group "web9"',
+      'nodes.reference: "db1" is not one of the nodes',
+      'loadBalancer.hosts[0]: unknown host or group "lb9"',
+    ]);
+  });
+
+  it('refuses to remove a node that is not one, to roll unknown nodes, and to join a host missing from the inventory', () => {
+    const file = spec({ nodes: nodes(), loadBalancer: lb() });
+    expect(nodeProblems(file, { node: 'db2' }, 'node-remove')).toEqual([
+      'node: "db2" is not one of the nodes (app1, app2)',
+    ]);
+    expect(nodeProblems(file, { only: ['app1', 'app7'] })).toEqual([
+      '--only: not nodes of this cluster: app7',
+    ]);
+    expect(nodeProblems(file, { node: 'app9' }, 'node-join')).toEqual([
+      'node: "app9" is not in the inventory',
+    ]);
+    expect(nodeProblems(file, {}, 'config-drift')).toEqual([
+      'nodes.config: the spec names no server config to compare',
+    ]);
+  });
+
+  it('keeps a joining node out of the cluster it joins, even when the inventory group already lists it', () => {
+    const op = buildNodeOperation(
+      loadSpec(spec({ nodes: nodes({ reference: 'app1' }), loadBalancer: lb() })),
+      'node-join',
+      { node: 'app2' },
+    );
+    const input = op.input as RollingInput & { joining: { name: string; member: { address: string } } };
+    expect(input.nodes.map((n) => n.name)).toEqual(['app1']);
+    expect(input.joining.name).toBe('app2');
+    expect(input.joining.member.address).toBe('10.1.0.22');
   });
 });
