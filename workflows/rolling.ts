@@ -16,10 +16,17 @@ import { DbFailureTypes } from '../common/db';
 import { nonRetryableFailureTypes } from '../common/errors';
 import type { NodeInfo, NodesInput } from '../common/lb';
 import { nonRetryableLbFailures } from '../common/lb';
-import { emptyRecap, serialBatches, type HostRecap, type PlayInput, type PlayResult } from '../common/play';
+import {
+  emptyRecap,
+  serialBatches,
+  type BatchResult,
+  type HostRecap,
+  type PlayInput,
+  type PlaySpec,
+} from '../common/play';
 import { Phase } from '../common/search-attributes';
 import { msUntilWindow } from '../common/window';
-import { play } from './play';
+import { play, playBatch } from './play';
 import { withClusterLock } from './lock';
 
 // Rolling maintenance behind a load balancer: per node, out of every LB, sessions drained, the
@@ -212,9 +219,8 @@ class NodeRunner {
   async enable(node: NodeInfo, r: NodeReport) {
     const lb = this.input.loadBalancer;
     if (!lb) return;
-    await this.setState(node, r, 'ready');
     const t = Date.now();
-    await acts.lbWaitUp({ lb, member: node.member, timeoutMs: 30_000 });
+    this.changed(r, 'ready', await acts.lbEnable({ lb, member: node.member, timeoutMs: 30_000 }));
     r.timings.lbMs += Date.now() - t;
   }
 
@@ -226,6 +232,7 @@ class NodeRunner {
     node: NodeInfo,
     r: NodeReport,
     timeoutSeconds: number,
+    onceDrained?: 'disabled',
   ): Promise<'drained' | 'timeout' | 'skipped'> {
     const lb = this.input.loadBalancer;
     if (!lb) return 'drained';
@@ -240,6 +247,7 @@ class NodeRunner {
           state: 'drain',
           node: node.target,
           sessionsCommand: command,
+          onceDrained,
         });
         if (first) this.changed(r, 'drain', poll.reasserted);
         else if (poll.reasserted.length) {
@@ -248,6 +256,7 @@ class NodeRunner {
           this.log(note);
         }
         r.sessionsLeft = poll.total;
+        this.changed(r, onceDrained ?? '', poll.then);
         if (poll.total === 0) return 'drained';
         if (this.skipped.has(node.name)) return 'skipped';
         if (Date.now() >= deadline) return 'timeout';
@@ -258,25 +267,44 @@ class NodeRunner {
     }
   }
 
-  async runAction(node: NodeInfo, r: NodeReport, action: PlayInput): Promise<PlayResult> {
+  /**
+   * The action on one node: each play of it that names the node, as one batch of one host. A
+   * batch child directly (not a whole `play` workflow) keeps the per-node cost to one child.
+   */
+  async runAction(node: NodeInfo, r: NodeReport, action: PlayInput): Promise<BatchResult> {
     const t = Date.now();
+    const out: BatchResult = { tasks: [], recap: { [node.name]: emptyRecap() } };
     try {
-      // Only this node's hosts of each play; the caller checked that at least one play has it.
-      return await executeChild(play, {
-        workflowId: `${workflowInfo().workflowId}/${node.name}/action`,
-        args: [
-          {
-            ...action,
-            plays: action.plays
-              .map((p) => ({ ...p, hosts: p.hosts.filter((h) => h.target.name === node.name) }))
-              .filter((p) => p.hosts.length),
-          },
-        ],
-      });
+      for (const [i, p] of action.plays.entries()) {
+        const hosts = p.hosts.filter((h) => h.target.name === node.name);
+        if (!hosts.length) continue;
+        const batch = await executeChild(playBatch, {
+          workflowId: `${workflowInfo().workflowId}/${node.name}/action-${i + 1}`,
+          args: [
+            {
+              play: withoutHosts(p),
+              hosts,
+              check: action.check,
+              diff: action.diff,
+              tags: action.tags,
+            },
+          ],
+        });
+        out.tasks.push(...batch.tasks);
+        const recap = batch.recap[node.name];
+        for (const k of Object.keys(recap) as (keyof HostRecap)[]) out.recap[node.name][k] += recap[k];
+        if (recap.failed || recap.unreachable) break; // as a play stops a failed host
+      }
+      return out;
     } finally {
       r.timings.actionMs += Date.now() - t;
     }
   }
+}
+
+/** A play's settings without its host list: each batch child gets only its own hosts. */
+function withoutHosts(p: PlaySpec): Omit<PlaySpec, 'hosts'> {
+  return Object.fromEntries(Object.entries(p).filter(([k]) => k !== 'hosts')) as Omit<PlaySpec, 'hosts'>;
 }
 
 /**
@@ -424,7 +452,7 @@ async function maintainNode(
 
     runner.phase(r, 'draining');
     out = true;
-    const drained = await runner.drain(node, r, m.drainTimeoutSeconds);
+    const drained = await runner.drain(node, r, m.drainTimeoutSeconds, 'disabled');
     if (drained === 'skipped') return runner.finish(r, 'skipped', 'skipped by operator while draining');
     if (drained === 'timeout') {
       const why = `${r.sessionsLeft} session(s) left after ${m.drainTimeoutSeconds} s`;
@@ -436,9 +464,9 @@ async function maintainNode(
         return runner.finish(r, 'failed', `${why}; put back untouched, run stopped (policy abort)`);
       }
       runner.log(`${node.name}: ${why}; going on (policy force)`);
+      runner.phase(r, 'disabling');
+      await runner.setState(node, r, 'disabled');
     }
-    runner.phase(r, 'disabling');
-    await runner.setState(node, r, 'disabled');
 
     if (input.action?.plays.some((p) => p.hosts.some((h) => h.target.name === node.name))) {
       runner.phase(r, 'maintenance');
@@ -603,8 +631,7 @@ export async function nodeJoin(input: NodeJoinInput): Promise<NodeOperationResul
         'added to the LB (disabled)',
         await acts.lbAddMember({ lb, member: node.member, state: 'disabled' }),
       );
-      did('enabled in the LB', await acts.lbSetState({ lb, member: node.member, state: 'ready' }));
-      await acts.lbWaitUp({ lb, member: node.member, timeoutMs: 30_000 });
+      did('enabled in the LB', await acts.lbEnable({ lb, member: node.member, timeoutMs: 30_000 }));
     }
     result.notes.push('shared storage and license steps join here once those capabilities land');
     phase('done');

@@ -2,6 +2,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { AdminState, LbMember, LoadBalancerInput, MemberStatus } from '../../common/lb';
 import { LbFailureTypes } from '../../common/lb';
 import type { Remote } from '../remote';
+import { shellQuote } from '../ssh/quote';
 
 /** What a driver needs of its LB host: run commands, read and replace files. Tests pass a fake. */
 export type LbHost = Pick<Remote, 'run' | 'must' | 'stat' | 'writeFile'> & { target: { name: string } };
@@ -43,7 +44,7 @@ export async function readConfig(host: LbHost, path: string): Promise<string> {
 
 /**
  * Replaces a config file, runs the product's config test, and puts the old file back when the
- * test fails, so a bad edit never reaches a reload.
+ * test fails, so a bad edit never reaches a reload. One round trip: the new file travels on stdin.
  */
 export async function replaceConfigTested(
   host: LbHost,
@@ -53,13 +54,27 @@ export async function replaceConfigTested(
   testCommand: string,
 ): Promise<void> {
   if (before === after) return;
-  await host.writeFile(path, after, {});
-  const test = await host.run(testCommand);
-  if (test.exitCode !== 0) {
-    await host.writeFile(path, before, {});
+  const p = shellQuote(path);
+  const script = [
+    'set -e',
+    `b=$(mktemp -- "$(dirname -- ${p})/.clusterflow.XXXXXX")`,
+    `t=$(mktemp -- "$(dirname -- ${p})/.clusterflow.XXXXXX")`,
+    `trap 'rm -f -- "$t" "$b"' EXIT`,
+    `cp -p -- ${p} "$b"`,
+    'base64 -d > "$t"',
+    `chmod --reference=${p} "$t"; chown --reference=${p} "$t"`,
+    `mv -f -- "$t" ${p}`,
+    `if ! out=$( (${testCommand}) 2>&1); then mv -f -- "$b" ${p}; printf '%s\\n' "$out" >&2; exit 3; fi`,
+  ].join('\n');
+  const r = await host.run(script, { stdin: Buffer.from(after).toString('base64') });
+  if (r.exitCode === 3)
     throw ApplicationFailure.nonRetryable(
-      `${host.target.name}: ${testCommand} rejected the edited ${path}; the previous file is back: ${(test.stderr || test.stdout).trim().slice(0, 800)}`,
+      `${host.target.name}: ${testCommand} rejected the edited ${path}; the previous file is back: ${r.stderr.trim().slice(0, 800)}`,
       LbFailureTypes.LbConfigInvalid,
     );
-  }
+  if (r.exitCode !== 0)
+    throw ApplicationFailure.nonRetryable(
+      `${host.target.name}: writing ${path} failed: ${r.stderr.trim().slice(0, 800)}`,
+      'CommandFailed',
+    );
 }

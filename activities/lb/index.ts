@@ -53,6 +53,21 @@ export function createLbActivities(pool: SshPool, hooks: Hooks) {
     );
   }
 
+  async function waitUp(lb: LoadBalancerInput, member: LbMember, timeoutMs: number): Promise<LbMemberView[]> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const views = await memberViews(lb, member);
+      if (views.every((v) => v.status?.admin === 'ready' && v.status.up !== false)) return views;
+      if (Date.now() > deadline)
+        throw ApplicationFailure.nonRetryable(
+          `${member.name} is not up in every LB: ${views.map((v) => `${v.lb}: ${v.status ? `${v.status.admin}${v.status.up === false ? ', down' : ''}` : 'absent'}`).join('; ')}`,
+          'LbNotUp',
+        );
+      hooks().onTick?.();
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+
   return {
     /** How every LB host sees one member. */
     lbMemberViews: (input: { lb: LoadBalancerInput; member: LbMember }) =>
@@ -86,35 +101,33 @@ export function createLbActivities(pool: SshPool, hooks: Hooks) {
       state: AdminState;
       node: HostTarget;
       sessionsCommand?: string;
-    }): Promise<{ reasserted: string[]; sessions: Record<string, number>; total: number }> {
+      /** Once no session is left, go straight on to this state (saves a round trip per node). */
+      onceDrained?: AdminState;
+    }): Promise<{ reasserted: string[]; sessions: Record<string, number>; total: number; then: string[] }> {
       const reasserted = await onEvery(input.lb, (d) => d.setState(input.member, input.state));
       const sessions: Record<string, number> = {};
       for (const view of await memberViews(input.lb, input.member))
         if (view.status?.sessions !== undefined) sessions[view.lb] = view.status.sessions;
       if (input.sessionsCommand)
         sessions[input.node.name] = await nodeSessions(pool, input.node, input.sessionsCommand, hooks);
-      return { reasserted, sessions, total: Object.values(sessions).reduce((a, b) => a + b, 0) };
+      const total = Object.values(sessions).reduce((a, b) => a + b, 0);
+      const then =
+        total === 0 && input.onceDrained
+          ? await onEvery(input.lb, (d) => d.setState(input.member, input.onceDrained as AdminState))
+          : [];
+      return { reasserted, sessions, total, then };
+    },
+
+    /** Back in every LB and seen up there, in one step. */
+    async lbEnable(input: { lb: LoadBalancerInput; member: LbMember; timeoutMs: number }): Promise<string[]> {
+      const changed = await onEvery(input.lb, (d) => d.setState(input.member, 'ready'));
+      await waitUp(input.lb, input.member, input.timeoutMs);
+      return changed;
     },
 
     /** Waits until every LB shows the member ready and (where the LB checks health) up. */
-    async lbWaitUp(input: {
-      lb: LoadBalancerInput;
-      member: LbMember;
-      timeoutMs: number;
-    }): Promise<LbMemberView[]> {
-      const deadline = Date.now() + input.timeoutMs;
-      for (;;) {
-        const views = await memberViews(input.lb, input.member);
-        if (views.every((v) => v.status?.admin === 'ready' && v.status.up !== false)) return views;
-        if (Date.now() > deadline)
-          throw ApplicationFailure.nonRetryable(
-            `${input.member.name} is not up in every LB: ${views.map((v) => `${v.lb}: ${v.status ? `${v.status.admin}${v.status.up === false ? ', down' : ''}` : 'absent'}`).join('; ')}`,
-            'LbNotUp',
-          );
-        hooks().onTick?.();
-        await new Promise((r) => setTimeout(r, 500));
-      }
-    },
+    lbWaitUp: (input: { lb: LoadBalancerInput; member: LbMember; timeoutMs: number }) =>
+      waitUp(input.lb, input.member, input.timeoutMs),
   };
 }
 

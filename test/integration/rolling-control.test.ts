@@ -36,7 +36,8 @@ ${maintenance}`,
 const action = path.join(dir, 'work.yml');
 writeFileSync(action, '- hosts: all\n  tasks:\n    - name: some work\n      command: { cmd: sleep 1 }\n');
 
-const outcomes = (r: { nodes: { node: string; outcome?: string }[] }) => r.nodes.map((n) => `${n.node}:${n.outcome}`);
+const outcomes = (r: { nodes: { node: string; outcome?: string }[] }) =>
+  r.nodes.map((n) => `${n.node}:${n.outcome}`);
 
 describe('rolling maintenance controls', () => {
   it('waits for approval before the first batch, then runs every node', async () => {
@@ -54,7 +55,9 @@ describe('rolling maintenance controls', () => {
 
   it('stops without touching a node when no approval comes in time (policy abort)', async () => {
     const input = rollingInput(spec('noapprove', '    approve: each\n    approvalTimeoutSeconds: 1\n'));
-    const result = await withWorker(settings, async (client) => (await startRolling(client, settings, input)).result());
+    const result = await withWorker(settings, async (client) =>
+      (await startRolling(client, settings, input)).result(),
+    );
     expect(result.aborted).toBe('no approval for batch 1 within 1 s');
     expect(outcomes(result)).toEqual(['node1:not-run', 'node2:not-run', 'node3:not-run']);
   });
@@ -66,7 +69,11 @@ describe('rolling maintenance controls', () => {
       await waitForProgress(handle, (p) => p.nodes[0].phase === 'maintenance', 'node1 at work');
       await handle.signal('pause');
       await handle.signal('skip', 'node2');
-      await waitForProgress(handle, (p) => p.nodes[0].outcome === 'done' && p.waitingFor === 'resume', 'paused after node1');
+      await waitForProgress(
+        handle,
+        (p) => p.nodes[0].outcome === 'done' && p.waitingFor === 'resume',
+        'paused after node1',
+      );
       await new Promise((r) => setTimeout(r, 1500));
       const held = await waitForProgress(handle, () => true, 'progress');
       expect(held.nodes.map((n) => n.phase)).toEqual(['finished', 'waiting', 'waiting']);

@@ -314,11 +314,12 @@ export function rollingSuite(kind: Exclude<LbKind, 'lvs'>, lbHost: string): void
       const connection = await Connection.connect({ address: settings.address });
       const client = new TemporalClient({ connection, namespace: settings.namespace });
       const handle = await startRolling(client, settings, input);
-      // app1 drained (its first lbSetState is the switch to disabled), then the worker dies
+      // app1 drained and disabled, its action about to run: then the worker dies
       for (let i = 0; ; i++) {
-        const pending = (await handle.describe()).raw.pendingActivities ?? [];
-        if (pending.some((a) => a.activityType?.name === 'lbSetState' && Number(a.state) === 2)) break;
-        if (i > 600) throw new Error('lbSetState never started');
+        const action = client.workflow.getHandle(`${handle.workflowId}/app1/action-1`);
+        const pending = (await action.describe().catch(() => undefined))?.raw.pendingActivities ?? [];
+        if (pending.some((a) => a.activityType?.name === 'runTask' && Number(a.state) === 2)) break;
+        if (i > 600) throw new Error('the action never started');
         await new Promise((r) => setTimeout(r, 50));
       }
       expect(memberStates().app1).not.toBe('ready');

@@ -9,6 +9,7 @@ import {
   parseBalancerManager,
 } from '../../activities/lb/apache';
 import type { LbHost } from '../../activities/lb/driver';
+import { playReplace, replaceScript } from './lb-fake-host';
 import type { ExecResult } from '../../activities/ssh/exec';
 import type { AdminState, LbMember, LoadBalancerInput } from '../../common/lb';
 
@@ -177,7 +178,7 @@ function fakeApache(options: { ignorePosts?: boolean; config?: string } = {}) {
       .join('<tr>');
   };
 
-  const run = async (command: string): Promise<ExecResult> => {
+  const runPlain = async (command: string): Promise<ExecResult> => {
     commands.push(command);
     if (command === `curl -fsS --max-time 10 ${MANAGER}`) return result(0, html);
     const m = /^curl -fsS --max-time 10 -o \/dev\/null -H '([^']*)' --data '([^']*)' (\S+)$/.exec(command);
@@ -198,6 +199,14 @@ function fakeApache(options: { ignorePosts?: boolean; config?: string } = {}) {
       return result(0, '');
     }
     return result(127, '', `sh: unexpected command: ${command}\n`);
+  };
+
+  // The driver's replace-test-restore script, played out on this fake's file.
+  const run = async (command: string, options?: { stdin?: string | Buffer }): Promise<ExecResult> => {
+    const script = replaceScript(command, options?.stdin);
+    if (!script) return runPlain(command);
+    const edit = { read: () => file, write: (text: string) => void ((file = text), writes.push(text)) };
+    return playReplace(script, edit, runPlain);
   };
 
   const host: LbHost = {

@@ -11,6 +11,7 @@ import {
   parseServersState,
   parseStatSessions,
 } from '../../activities/lb/haproxy';
+import { playReplace, replaceScript } from './lb-fake-host';
 import type { ExecResult } from '../../activities/ssh/exec';
 import type { LbMember, LoadBalancerInput } from '../../common/lb';
 
@@ -280,7 +281,7 @@ function fakeHaproxy(
     return 'Unknown command.\n';
   };
 
-  const run = async (command: string): Promise<ExecResult> => {
+  const runPlain = async (command: string): Promise<ExecResult> => {
     commands.push(command);
     const m =
       /^printf '%s\\n' ('(?:[^']|'\\'')*'|\S+) \| socat stdio UNIX-CONNECT:\/run\/haproxy\/admin\.sock$/.exec(
@@ -296,6 +297,14 @@ function fakeHaproxy(
         ? result(options.configTest, '', '[ALERT] (1) : config : parsing [/etc/haproxy/haproxy.cfg:17]\n')
         : result(0, '');
     return result(127, '', `sh: unexpected command: ${command}\n`);
+  };
+
+  // The driver's replace-test-restore script, played out on this fake's file.
+  const run = async (command: string, options?: { stdin?: string | Buffer }): Promise<ExecResult> => {
+    const script = replaceScript(command, options?.stdin);
+    if (!script) return runPlain(command);
+    const edit = { read: () => file, write: (text: string) => void ((file = text), writes.push(text)) };
+    return playReplace(script, edit, runPlain);
   };
 
   const host: LbHost = {

@@ -7,6 +7,7 @@ import {
   nginxDriver,
   upstreamServers,
 } from '../../activities/lb/nginx';
+import { playReplace, replaceScript } from './lb-fake-host';
 import type { ExecResult } from '../../activities/ssh/exec';
 import type { LbMember, LoadBalancerInput } from '../../common/lb';
 
@@ -161,7 +162,7 @@ function fakeNginx(options: { configTest?: number } = {}) {
     timedOut: false,
     cancelled: false,
   });
-  const run = async (command: string): Promise<ExecResult> => {
+  const runPlain = async (command: string): Promise<ExecResult> => {
     commands.push(command);
     if (command === 'nginx -t -q')
       return options.configTest
@@ -170,6 +171,14 @@ function fakeNginx(options: { configTest?: number } = {}) {
     if (command === 'nginx -s reload') return result(0, '');
     return result(127, '', `sh: unexpected command: ${command}\n`);
   };
+  // The driver's replace-test-restore script, played out on this fake's file.
+  const run = async (command: string, options?: { stdin?: string | Buffer }): Promise<ExecResult> => {
+    const script = replaceScript(command, options?.stdin);
+    if (!script) return runPlain(command);
+    const edit = { read: () => file, write: (text: string) => void ((file = text), writes.push(text)) };
+    return playReplace(script, edit, runPlain);
+  };
+
   const host: LbHost = {
     target: { name: 'lb1' },
     run,

@@ -1,0 +1,39 @@
+import type { ExecResult } from '../../activities/ssh/exec';
+
+// For the LB driver tests: recognises the one-round-trip "replace, test, restore" script of
+// replaceConfigTested (activities/lb/driver.ts) so a fake host can play it out step by step with
+// its own file and its own answer to the config test.
+
+export interface ReplaceScript {
+  path: string;
+  content: string;
+  test: string;
+}
+
+export function replaceScript(command: string, stdin?: string | Buffer): ReplaceScript | undefined {
+  const path = /^cp -p -- (\S+) "\$b"$/m.exec(command)?.[1];
+  const test = /^if ! out=\$\( \((.*)\) 2>&1\); then/m.exec(command)?.[1];
+  if (!path || !test || stdin === undefined) return undefined;
+  return {
+    path: path.replace(/^'|'$/g, ''),
+    test,
+    content: Buffer.from(stdin.toString(), 'base64').toString('utf8'),
+  };
+}
+
+/**
+ * Plays the script out: write the new content, run the test through the fake, put the old file
+ * back and answer exit 3 if the test failed — as the real script does on the host.
+ */
+export async function playReplace(
+  s: ReplaceScript,
+  file: { read: () => string; write: (text: string) => void },
+  runTest: (command: string) => Promise<ExecResult>,
+): Promise<ExecResult> {
+  const before = file.read();
+  file.write(s.content);
+  const t = await runTest(s.test);
+  if (t.exitCode === 0) return { ...t, stdout: '', stderr: '' };
+  file.write(before);
+  return { ...t, exitCode: 3, stderr: `${t.stdout}${t.stderr}` };
+}
