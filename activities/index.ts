@@ -5,6 +5,7 @@ import type { HostTarget } from '../common/hosts';
 import { gatherFacts } from './facts';
 import { createLbActivities } from './lb';
 import { createNodeActivities } from './nodes';
+import { createRollingActivities } from './rolling';
 import { Remote } from './remote';
 import { SshPool } from './ssh/pool';
 import { runTask, type TaskInput } from './tasks';
@@ -32,12 +33,15 @@ function activityHooks(): { signal?: AbortSignal; onTick?: () => void } {
  */
 export function createActivities(deps: ActivityDeps = {}) {
   const pool = deps.pool ?? new SshPool();
+  const lb = createLbActivities(pool, activityHooks);
+  const nodes = createNodeActivities(pool, activityHooks);
   return {
     gatherFacts: (target: HostTarget) => gatherFacts(new Remote(pool, target, activityHooks())),
     runTask: (input: TaskInput) => runTask(pool, input, activityHooks()),
     ...createDbActivities(pool, activityHooks, deps.temporal),
-    ...createLbActivities(pool, activityHooks),
-    ...createNodeActivities(pool, activityHooks),
+    ...lb,
+    ...nodes,
+    ...createRollingActivities(lb, nodes),
   };
 }
 

@@ -52,14 +52,24 @@ export class Remote {
       // Already that user: sudo would only add a dependency on sudo being installed.
       if (wanted.user !== this.target.user) become = { user: wanted.user, password: this.becomePassword };
     }
-    return this.pool.withConnection(this.target, (client) =>
-      execCommand(client, command, {
-        ...options,
-        become,
-        signal: this.hooks.signal,
-        onTick: this.hooks.onTick,
-      }),
-    );
+    // sshd frees a session slot only once the previous channel's process is reaped: with many
+    // commands at once on one host (an LB host serving a batch of nodes) an open can be refused
+    // for a moment. Nothing ran yet, so trying again is safe.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.pool.withConnection(this.target, (client) =>
+          execCommand(client, command, {
+            ...options,
+            become,
+            signal: this.hooks.signal,
+            onTick: this.hooks.onTick,
+          }),
+        );
+      } catch (err) {
+        if (attempt >= 6 || !/Channel open failure/.test((err as Error).message)) throw err;
+        await new Promise((r) => setTimeout(r, 50 * 2 ** attempt));
+      }
+    }
   }
 
   /** Runs a command that must succeed; a failure names the host, the step and stderr. */

@@ -192,15 +192,47 @@ class NodeRunner {
     };
   }
 
-  async healthGate(node: NodeInfo, r: NodeReport, quick = false) {
+  private drainArgs(node: NodeInfo, onceDrained?: 'disabled') {
+    const lb = this.input.loadBalancer as NonNullable<RollingInput['loadBalancer']>;
+    const command = sessionsCommand(this.input);
+    return {
+      lb,
+      member: node.member,
+      state: 'drain' as const,
+      node: node.target,
+      sessionsCommand: command,
+      onceDrained,
+    };
+  }
+
+  /** The health pre-check and, if healthy, the first drain poll: one round trip. */
+  async takeOut(node: NodeInfo, r: NodeReport) {
     const t = Date.now();
     const health = this.input.settings.health;
-    const result = await acts.healthGate({
-      ...this.gateArgs(node),
-      ...(quick ? { successes: 1, timeoutSeconds: Math.max(5, health.intervalSeconds * 3) } : {}),
+    const out = await acts.takeOut({
+      precheck: {
+        ...this.gateArgs(node),
+        successes: 1,
+        timeoutSeconds: Math.max(5, health.intervalSeconds * 3),
+      },
+      drain: this.input.loadBalancer ? this.drainArgs(node, 'disabled') : undefined,
     });
-    r.timings.healthMs += Date.now() - t;
-    return result;
+    r.timings.healthMs += out.precheck.ms;
+    r.timings.drainMs += Date.now() - t - out.precheck.ms;
+    return out;
+  }
+
+  /** The health gate and, if healthy, back into every LB and seen up: one round trip. */
+  async putBack(node: NodeInfo, r: NodeReport) {
+    const lb = this.input.loadBalancer;
+    const back = await acts.putBack({
+      gate: this.gateArgs(node),
+      enable: lb ? { lb, member: node.member, timeoutMs: 30_000 } : undefined,
+    });
+    r.timings.healthMs += back.gate.ms;
+    r.timings.lbMs += back.lbMs;
+    this.changed(r, 'ready', back.enabled);
+    return back;
   }
 
   private changed(r: NodeReport, what: string, hosts: string[]) {
@@ -233,22 +265,15 @@ class NodeRunner {
     r: NodeReport,
     timeoutSeconds: number,
     onceDrained?: 'disabled',
+    firstPoll?: Awaited<ReturnType<typeof acts.drainPoll>>,
   ): Promise<'drained' | 'timeout' | 'skipped'> {
     const lb = this.input.loadBalancer;
     if (!lb) return 'drained';
     const t = Date.now();
     const deadline = t + timeoutSeconds * 1000;
-    const command = sessionsCommand(this.input);
     try {
       for (let first = true; ; first = false) {
-        const poll = await acts.drainPoll({
-          lb,
-          member: node.member,
-          state: 'drain',
-          node: node.target,
-          sessionsCommand: command,
-          onceDrained,
-        });
+        const poll = first && firstPoll ? firstPoll : await acts.drainPoll(this.drainArgs(node, onceDrained));
         if (first) this.changed(r, 'drain', poll.reasserted);
         else if (poll.reasserted.length) {
           const note = `${node.name}: drain re-asserted on ${poll.reasserted.join(', ')} (the LB had lost it, e.g. a reload)`;
@@ -447,12 +472,14 @@ async function maintainNode(
   try {
     if (runner.skipped.has(node.name)) return runner.finish(r, 'skipped', 'skipped by operator');
     runner.phase(r, 'pre-check');
-    const pre = await runner.healthGate(node, r, true);
-    if (!pre.healthy) return fail(`unhealthy before maintenance (${pre.last}); not taken out of the LB`);
-
+    out = Boolean(input.loadBalancer); // from here a failure must put it back (idempotent if never out)
+    const taken = await runner.takeOut(node, r);
+    if (!taken.precheck.healthy) {
+      out = false;
+      return fail(`unhealthy before maintenance (${taken.precheck.last}); not taken out of the LB`);
+    }
     runner.phase(r, 'draining');
-    out = true;
-    const drained = await runner.drain(node, r, m.drainTimeoutSeconds, 'disabled');
+    const drained = await runner.drain(node, r, m.drainTimeoutSeconds, 'disabled', taken.poll);
     if (drained === 'skipped') return runner.finish(r, 'skipped', 'skipped by operator while draining');
     if (drained === 'timeout') {
       const why = `${r.sessionsLeft} session(s) left after ${m.drainTimeoutSeconds} s`;
@@ -483,11 +510,8 @@ async function maintainNode(
       }
     }
     runner.phase(r, 'health-gate');
-    const gate = await runner.healthGate(node, r);
-    if (!gate.healthy) return fail(`health gate: ${gate.last} after ${gate.attempts} checks`);
-
-    runner.phase(r, 'enabling');
-    await runner.enable(node, r);
+    const back = await runner.putBack(node, r);
+    if (!back.gate.healthy) return fail(`health gate: ${back.gate.last} after ${back.gate.attempts} checks`);
     out = false;
     runner.finish(r, 'done');
   } catch (err) {

@@ -1,3 +1,5 @@
+import { ApplicationFailure } from '@temporalio/common';
+import type { LbHost } from '../../activities/lb/driver';
 import type { ExecResult } from '../../activities/ssh/exec';
 
 // For the LB driver tests: recognises the one-round-trip "replace, test, restore" script of
@@ -36,4 +38,49 @@ export async function playReplace(
   if (t.exitCode === 0) return { ...t, stdout: '', stderr: '' };
   file.write(before);
   return { ...t, exitCode: 3, stderr: `${t.stdout}${t.stderr}` };
+}
+
+export const execResult = (exitCode: number, stdout: string, stderr = ''): ExecResult => ({
+  exitCode,
+  signal: null,
+  stdout,
+  stderr,
+  stdoutDroppedBytes: 0,
+  stderrDroppedBytes: 0,
+  durationMs: 1,
+  timedOut: false,
+  cancelled: false,
+});
+
+/**
+ * An LB host named lb1 whose one config file lives in the test (`read`/`write`), and whose other
+ * commands are answered by `runPlain`; the driver's replace-test-restore script is played out.
+ */
+export function fakeLbHost(o: {
+  path: string;
+  read: () => string;
+  write: (text: string) => void;
+  runPlain: (command: string) => Promise<ExecResult>;
+}): LbHost {
+  const run = async (command: string, options?: { stdin?: string | Buffer }): Promise<ExecResult> => {
+    const script = replaceScript(command, options?.stdin);
+    return script ? playReplace(script, o, o.runPlain) : o.runPlain(command);
+  };
+  return {
+    target: { name: 'lb1' },
+    run,
+    must: async (command, step) => {
+      const r = await run(command);
+      if (r.exitCode !== 0)
+        throw ApplicationFailure.nonRetryable(`lb1: ${step} failed: ${r.stderr.trim()}`, 'CommandFailed');
+      return r;
+    },
+    stat: async (p) =>
+      p === o.path ? { exists: true, kind: 'file', content: Buffer.from(o.read()) } : { exists: false },
+    writeFile: async (p, content) => {
+      if (p !== o.path) throw new Error(`unexpected write to ${p}`);
+      o.write(content.toString());
+      return undefined;
+    },
+  };
 }

@@ -1,7 +1,6 @@
 import { readFileSync } from 'fs';
 import path from 'path';
 import { ApplicationFailure } from '@temporalio/common';
-import type { LbHost } from '../../activities/lb/driver';
 import {
   configWithServer,
   configWithState,
@@ -11,7 +10,7 @@ import {
   parseServersState,
   parseStatSessions,
 } from '../../activities/lb/haproxy';
-import { playReplace, replaceScript } from './lb-fake-host';
+import { execResult, fakeLbHost } from './lb-fake-host';
 import type { ExecResult } from '../../activities/ssh/exec';
 import type { LbMember, LoadBalancerInput } from '../../common/lb';
 
@@ -234,17 +233,7 @@ function fakeHaproxy(
   const commands: string[] = [];
   const api: string[] = [];
   const writes: string[] = [];
-  const result = (exitCode: number, stdout: string, stderr = ''): ExecResult => ({
-    exitCode,
-    signal: null,
-    stdout,
-    stderr,
-    stdoutDroppedBytes: 0,
-    stderrDroppedBytes: 0,
-    durationMs: 1,
-    timedOut: false,
-    cancelled: false,
-  });
+  const result = execResult;
   const ADMIN: Record<string, string> = { ready: '0', drain: '8', maint: '1' };
 
   const runtime = (command: string): string => {
@@ -299,34 +288,12 @@ function fakeHaproxy(
     return result(127, '', `sh: unexpected command: ${command}\n`);
   };
 
-  // The driver's replace-test-restore script, played out on this fake's file.
-  const run = async (command: string, options?: { stdin?: string | Buffer }): Promise<ExecResult> => {
-    const script = replaceScript(command, options?.stdin);
-    if (!script) return runPlain(command);
-    const edit = { read: () => file, write: (text: string) => void ((file = text), writes.push(text)) };
-    return playReplace(script, edit, runPlain);
-  };
-
-  const host: LbHost = {
-    target: { name: 'lb1' },
-    run,
-    must: async (command, step) => {
-      const r = await run(command);
-      if (r.exitCode !== 0)
-        throw ApplicationFailure.nonRetryable(`lb1: ${step} failed: ${r.stderr.trim()}`, 'CommandFailed');
-      return r;
-    },
-    stat: async (p) =>
-      p === '/etc/haproxy/haproxy.cfg'
-        ? { exists: true, kind: 'file', content: Buffer.from(file) }
-        : { exists: false },
-    writeFile: async (p, content) => {
-      if (p !== '/etc/haproxy/haproxy.cfg') throw new Error(`unexpected write to ${p}`);
-      file = content.toString();
-      writes.push(file);
-      return undefined;
-    },
-  };
+  const host = fakeLbHost({
+    path: '/etc/haproxy/haproxy.cfg',
+    read: () => file,
+    write: (text) => void ((file = text), writes.push(text)),
+    runPlain,
+  });
   return { host, commands, api, writes, config: () => file };
 }
 

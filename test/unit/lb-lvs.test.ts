@@ -3,6 +3,7 @@ import path from 'path';
 import { ApplicationFailure } from '@temporalio/common';
 import type { LbHost } from '../../activities/lb/driver';
 import { lvsDriver, parseIpvsadmList, parseIpvsadmStats } from '../../activities/lb/lvs';
+import { execResult } from './lb-fake-host';
 import type { ExecResult } from '../../activities/ssh/exec';
 import { LoadBalancerSectionSchema, type LbMember, type LoadBalancerInput } from '../../common/lb';
 
@@ -49,17 +50,7 @@ const realServerLine = (rip: string, forward: string, weight: number, active: nu
 function fakeLvs(recorded = listing) {
   const lines = recorded.split('\n');
   const commands: string[] = [];
-  const result = (exitCode: number, stdout: string, stderr = ''): ExecResult => ({
-    exitCode,
-    signal: null,
-    stdout,
-    stderr,
-    stdoutDroppedBytes: 0,
-    stderrDroppedBytes: 0,
-    durationMs: 1,
-    timedOut: false,
-    cancelled: false,
-  });
+  const result = execResult;
   const service = (vip: string): [number, number] | undefined => {
     const start = lines.findIndex((l) => l.startsWith(`TCP  ${vip} `));
     if (start < 0) return undefined;

@@ -1,5 +1,3 @@
-import { ApplicationFailure } from '@temporalio/common';
-import type { LbHost } from '../../activities/lb/driver';
 import {
   configWithMember,
   configWithState,
@@ -7,7 +5,7 @@ import {
   nginxDriver,
   upstreamServers,
 } from '../../activities/lb/nginx';
-import { playReplace, replaceScript } from './lb-fake-host';
+import { execResult, fakeLbHost } from './lb-fake-host';
 import type { ExecResult } from '../../activities/ssh/exec';
 import type { LbMember, LoadBalancerInput } from '../../common/lb';
 
@@ -151,17 +149,7 @@ function fakeNginx(options: { configTest?: number } = {}) {
   let file = CONFIG;
   const commands: string[] = [];
   const writes: string[] = [];
-  const result = (exitCode: number, stdout: string, stderr = ''): ExecResult => ({
-    exitCode,
-    signal: null,
-    stdout,
-    stderr,
-    stdoutDroppedBytes: 0,
-    stderrDroppedBytes: 0,
-    durationMs: 1,
-    timedOut: false,
-    cancelled: false,
-  });
+  const result = execResult;
   const runPlain = async (command: string): Promise<ExecResult> => {
     commands.push(command);
     if (command === 'nginx -t -q')
@@ -171,32 +159,12 @@ function fakeNginx(options: { configTest?: number } = {}) {
     if (command === 'nginx -s reload') return result(0, '');
     return result(127, '', `sh: unexpected command: ${command}\n`);
   };
-  // The driver's replace-test-restore script, played out on this fake's file.
-  const run = async (command: string, options?: { stdin?: string | Buffer }): Promise<ExecResult> => {
-    const script = replaceScript(command, options?.stdin);
-    if (!script) return runPlain(command);
-    const edit = { read: () => file, write: (text: string) => void ((file = text), writes.push(text)) };
-    return playReplace(script, edit, runPlain);
-  };
-
-  const host: LbHost = {
-    target: { name: 'lb1' },
-    run,
-    must: async (command, step) => {
-      const r = await run(command);
-      if (r.exitCode !== 0)
-        throw ApplicationFailure.nonRetryable(`lb1: ${step} failed: ${r.stderr.trim()}`, 'CommandFailed');
-      return r;
-    },
-    stat: async (p) =>
-      p === CONF ? { exists: true, kind: 'file', content: Buffer.from(file) } : { exists: false },
-    writeFile: async (p, content) => {
-      if (p !== CONF) throw new Error(`unexpected write to ${p}`);
-      file = content.toString();
-      writes.push(file);
-      return undefined;
-    },
-  };
+  const host = fakeLbHost({
+    path: CONF,
+    read: () => file,
+    write: (text) => void ((file = text), writes.push(text)),
+    runPlain,
+  });
   return { host, commands, writes, config: () => file };
 }
 
