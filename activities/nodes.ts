@@ -196,7 +196,7 @@ export function createNodeActivities(pool: SshPool, hooks: Hooks) {
     },
 
     /** Each node's differences from the reference (node-specific keys ignored); with fix, converges them. */
-    async configDrift(input: {
+    async compareConfigs(input: {
       nodes: NodesInput['nodes'];
       reference: string;
       config: NodeConfig;

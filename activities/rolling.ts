@@ -29,7 +29,10 @@ export function createRollingActivities(
     },
 
     /** Healthy after the work? Then back into every LB and seen up there. */
-    async putBack(input: { gate: HealthGateInput; enable?: { lb: LoadBalancerInput; member: LbMember; timeoutMs: number } }) {
+    async putBack(input: {
+      gate: HealthGateInput;
+      enable?: { lb: LoadBalancerInput; member: LbMember; timeoutMs: number };
+    }) {
       const gate = await nodes.healthGate(input.gate);
       if (!gate.healthy || !input.enable) return { gate, enabled: [] as string[], lbMs: 0 };
       const t = Date.now();

@@ -27,6 +27,7 @@ import {
 import { Phase } from '../common/search-attributes';
 import { msUntilWindow } from '../common/window';
 import { play, playBatch } from './play';
+import { approveSignal } from './db';
 import { withClusterLock } from './lock';
 
 // Rolling maintenance behind a load balancer: per node, out of every LB, sessions drained, the
@@ -110,7 +111,6 @@ export const pauseSignal = defineSignal('pause');
 export const resumeSignal = defineSignal('resume');
 export const abortSignal = defineSignal<[string?]>('abort');
 export const skipSignal = defineSignal<[string]>('skip');
-export const approveSignal = defineSignal('approve');
 
 const messageOf = (err: unknown) =>
   (err as { cause?: Error })?.cause?.message ?? (err instanceof Error ? err.message : String(err));
@@ -720,7 +720,7 @@ export async function configDrift(input: NodesInput & { fix: boolean }) {
       'BadInput',
     );
   const run = () =>
-    acts.configDrift({ nodes: input.nodes, reference: input.reference, config, fix: input.fix });
+    acts.compareConfigs({ nodes: input.nodes, reference: input.reference, config, fix: input.fix });
   const drift = input.fix ? await withClusterLock(input.cluster, 'config-drift', run) : await run();
   const drifted = Object.entries(drift)
     .filter(([, d]) => d.length)

@@ -14,9 +14,10 @@ import { testSettings, withWorker } from './helpers';
 import { APPS, installApps, onHost } from './rolling-suite';
 
 // node-join (seed 000's further node), node-remove and config-drift through the dev server, on a
-// real HAProxy in front of the stand-in app.
+// redundant pair of real HAProxy hosts in front of the stand-in app: every change lands on both.
 
 const LB = 'lb1';
+const LB2 = 'lb4';
 const NEW = 'app4';
 const settings = testSettings();
 const cluster = `nodes-${Date.now().toString(36)}`;
@@ -47,7 +48,7 @@ function spec(hosts: string[]): string {
     file,
     `cluster: ${cluster}
 inventory: ${labFiles.inventory}
-loadBalancer: { kind: haproxy, hosts: ${LB}, backend: app, pollSeconds: 0.5 }
+loadBalancer: { kind: haproxy, hosts: [${LB}, ${LB2}], backend: app, pollSeconds: 0.5 }
 nodes:
   hosts: [${hosts.join(', ')}]
   reference: app1
@@ -79,8 +80,8 @@ async function run<T>(
   );
 }
 
-const haproxyServers = () =>
-  onHost(LB, `echo 'show servers state app' | socat stdio UNIX-CONNECT:/run/haproxy/admin.sock`)
+const haproxyServers = (lb = LB) =>
+  onHost(lb, `echo 'show servers state app' | socat stdio UNIX-CONNECT:/run/haproxy/admin.sock`)
     .split('\n')
     .filter((l) => /^\d+ app /.test(l))
     .map((l) => l.split(/\s+/))
@@ -88,13 +89,14 @@ const haproxyServers = () =>
     .map((f) => `${f[3]}:${(Number(f[6]) & ~4) === 0 ? 'ready' : 'out'}`);
 
 beforeAll(async () => {
-  await up([LB, ...APPS, NEW]);
+  await up([LB, LB2, ...APPS, NEW]);
   await installApps(settings);
-  setupLabLb(
-    'haproxy',
-    LB,
-    APPS.map((name) => ({ name, address: hostAddress(name) })),
-  );
+  for (const lb of [LB, LB2])
+    setupLabLb(
+      'haproxy',
+      lb,
+      APPS.map((name) => ({ name, address: hostAddress(name) })),
+    );
   // app4 starts as a plain host: whatever an earlier run left is removed
   onHost(
     NEW,
@@ -129,8 +131,11 @@ describe('node-join', () => {
     expect(props).toMatch(/^nick=app4$/m);
     expect(props).not.toMatch(/^nodeid=/m);
     expect(props).toMatch(/^port=8080$/m);
-    expect(haproxyServers()).toEqual(['app1:ready', 'app2:ready', 'app3:ready', 'app4:ready']);
-    expect(onHost(LB, 'grep -c "server app4 " /etc/haproxy/haproxy.cfg')).toBe('1');
+    for (const lb of [LB, LB2]) {
+      expect(haproxyServers(lb)).toEqual(['app1:ready', 'app2:ready', 'app3:ready', 'app4:ready']);
+      expect(onHost(lb, 'grep -c "server app4 " /etc/haproxy/haproxy.cfg')).toBe('1');
+    }
+    expect(joined.changes.join('\n')).toMatch(/added to the LB \(disabled\) on lb1, lb4/);
     // the LB sends a session for app4 to app4
     const res = await fetch(`http://${hostAddress(LB)}/`, { headers: { cookie: 'SERVERID=app4' } });
     expect(res.headers.get('x-node')).toBe('app4');
@@ -166,9 +171,11 @@ describe('config-drift', () => {
 describe('node-remove', () => {
   it('drains, stops and removes the node from the LB and its config; a re-run changes nothing', async () => {
     const removed = await run<NodeOperationResult>('node-remove', spec([...APPS, NEW]), { node: NEW });
-    expect(removed.changes.join('\n')).toMatch(/removed from the LB on lb1/);
-    expect(haproxyServers()).toEqual(['app1:ready', 'app2:ready', 'app3:ready']);
-    expect(onHost(LB, 'grep -c "server app4 " /etc/haproxy/haproxy.cfg || true')).toBe('0');
+    expect(removed.changes.join('\n')).toMatch(/removed from the LB on lb1, lb4/);
+    for (const lb of [LB, LB2]) {
+      expect(haproxyServers(lb)).toEqual(['app1:ready', 'app2:ready', 'app3:ready']);
+      expect(onHost(lb, 'grep -c "server app4 " /etc/haproxy/haproxy.cfg || true')).toBe('0');
+    }
     expect(onHost(NEW, 'systemctl is-active cfapp || true')).toBe('inactive');
     const again = await run<NodeOperationResult>('node-remove', spec([...APPS, NEW]), { node: NEW });
     expect(again.changed).toBe(false);

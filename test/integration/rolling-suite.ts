@@ -342,10 +342,11 @@ export function rollingSuite(kind: Exclude<LbKind, 'lvs'>, lbHost: string): void
     it('a HAProxy reload in the middle of a drain does not put the node back: the drain is re-asserted', async () => {
       const input = rollingInput(spec);
       input.nodes = input.nodes.slice(0, 1);
-      // a request held on app1 through the LB keeps the drain waiting
-      const held = fetch(`${lbUrl()}slow?ms=4000`, { headers: { cookie: STICKY.haproxy } });
-      await new Promise((r) => setTimeout(r, 300));
+      let held: Promise<Response> | undefined;
       const result = await withWorker(settings, async (client) => {
+        // a request held on app1 through the LB keeps the drain waiting
+        held = fetch(`${lbUrl()}slow?ms=5000`, { headers: { cookie: STICKY.haproxy } });
+        await new Promise((r) => setTimeout(r, 300));
         const handle = await startRolling(client, settings, input);
         await waitForProgress(
           handle,
@@ -356,7 +357,7 @@ export function rollingSuite(kind: Exclude<LbKind, 'lvs'>, lbHost: string): void
         onHost(lbHost, 'systemctl reload haproxy');
         return handle.result();
       });
-      expect((await held).status).toBe(200);
+      expect((await held)?.status).toBe(200);
       expect(result.nodes[0].outcome).toBe('done');
       expect(result.nodes[0].changes.join('\n')).toMatch(/drain re-asserted on lb/);
       expect(memberStates()).toEqual(allReady());
