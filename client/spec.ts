@@ -10,6 +10,7 @@ import {
   type NodeInfo,
   type NodesInput,
 } from '../common/lb';
+import { StorageSectionSchema, type StorageInput } from '../common/storage';
 import { hostsOf, loadInventory, targetFor, type Inventory } from './inventory';
 
 /**
@@ -23,7 +24,7 @@ export const ClusterSpecSchema = z
     /** Relative to the spec file. `-i` on the command line overrides it. */
     inventory: z.string().optional(),
     database: DatabaseSectionSchema.optional(),
-    storage: z.unknown().optional(),
+    storage: StorageSectionSchema.optional(),
     loadBalancer: LoadBalancerSectionSchema.optional(),
     nodes: NodesSectionSchema.optional(),
     license: z.unknown().optional(),
@@ -234,6 +235,51 @@ export function nodesInput(
 
 function omit<T extends object, K extends keyof T>(o: T, keys: K[]): Omit<T, K> {
   return Object.fromEntries(Object.entries(o).filter(([k]) => !keys.includes(k as K))) as Omit<T, K>;
+}
+
+/**
+ * The storage section resolved: server(s), clients, and export clients as addresses (an inventory
+ * host or group becomes its hosts' addresses; an address, CIDR or `*` stays as given).
+ */
+export function storageInput(loaded: LoadedSpec): StorageInput {
+  const { spec, inventory: inv } = loaded;
+  const section = spec.storage;
+  if (!section) throw new SpecError(loaded.file, ['storage: this spec has no storage section']);
+  const problems: string[] = [];
+  const resolve = (ref: string, field: string): string[] => {
+    const hosts = expand(inv, ref);
+    if (!hosts) problems.push(`${field}: unknown host or group "${ref}"`);
+    return hosts ?? [];
+  };
+  const serverNames =
+    section.kind === 'nfs' && section.nfs
+      ? resolve(section.nfs.server, 'storage.nfs.server')
+      : (section.glusterfs?.servers ?? []).flatMap((ref, i) =>
+          resolve(ref, `storage.glusterfs.servers[${i}]`),
+        );
+  const clientNames = [
+    ...new Set(section.clients.hosts.flatMap((ref, i) => resolve(ref, `storage.clients.hosts[${i}]`))),
+  ];
+  const exports = (section.nfs?.exports ?? []).map((e, i) => ({
+    path: e.path,
+    clients: e.clients.flatMap((c, j) =>
+      c.hosts.flatMap((ref, k) => {
+        const hosts = expand(inv, ref);
+        if (hosts) return hosts.map((h) => ({ match: targetFor(inv, h).address, options: c.options }));
+        if (/^[0-9a-fA-F.:/*]+$/.test(ref)) return [{ match: ref, options: c.options }];
+        problems.push(`storage.nfs.exports[${i}].clients[${j}].hosts[${k}]: unknown host or group "${ref}"`);
+        return [];
+      }),
+    ),
+  }));
+  if (problems.length) throw new SpecError(loaded.file, problems);
+  return {
+    cluster: spec.cluster,
+    section,
+    servers: serverNames.map((h) => targetFor(inv, h)),
+    clients: clientNames.map((h) => targetFor(inv, h)),
+    exports,
+  };
 }
 
 /** A path in the spec is relative to the spec file. */

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { stringify } from 'yaml';
 import { buildNodeOperation, type NodeOperation, type NodeOperationOptions } from '../../client/nodes';
-import { databaseInput, loadSpec, requireMember, SpecError } from '../../client/spec';
+import { databaseInput, loadSpec, requireMember, SpecError, storageInput } from '../../client/spec';
 import type { RollingInput } from '../../workflows/rolling';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'cf-spec-'));
@@ -245,5 +245,77 @@ describe('cluster spec: nodes and load balancer', () => {
     expect(input.nodes.map((n) => n.name)).toEqual(['app1']);
     expect(input.joining.name).toBe('app2');
     expect(input.joining.member.address).toBe('10.1.0.22');
+  });
+});
+
+describe('cluster spec: storage', () => {
+  const nfs = (over: Record<string, unknown> = {}) => ({
+    kind: 'nfs',
+    owner: { user: 'ox', uid: 1001, gid: 1001 },
+    nfs: {
+      server: 'db1',
+      exports: [
+        {
+          path: '/var/opt/filestore',
+          clients: [{ hosts: 'app', options: ['rw', 'all_squash', 'anonuid=1001'] }],
+        },
+      ],
+    },
+    clients: { hosts: 'app', mountPoint: '/var/opt/filestore' },
+    ...over,
+  });
+  const storageProblems = (file: string): string[] => {
+    try {
+      storageInput(loadSpec(file));
+    } catch (err) {
+      if (err instanceof SpecError) return err.problems;
+      throw err;
+    }
+    return [];
+  };
+
+  it("resolves the seed's export: the app group becomes one client entry per node address", () => {
+    const input = storageInput(loadSpec(spec({ storage: nfs() })));
+    expect(input.servers.map((s) => s.name)).toEqual(['db1']);
+    expect(input.clients.map((c) => c.name)).toEqual(['app1', 'app2']);
+    expect(input.exports[0].clients).toEqual([
+      { match: '10.1.0.21', options: ['rw', 'all_squash', 'anonuid=1001'] },
+      { match: '10.1.0.22', options: ['rw', 'all_squash', 'anonuid=1001'] },
+    ]);
+    expect(input.section.nfs?.backend).toBe('kernel');
+    expect(input.section.clients).toMatchObject({ version: '4.1', hard: true, chrootHome: false });
+  });
+
+  it('names a missing section, an option that could inject into exports, and replica sets that do not add up', () => {
+    expect(storageProblems(spec({ storage: { ...nfs(), nfs: undefined } }))).toEqual([
+      'storage.nfs: required for kind nfs',
+    ]);
+    expect(
+      storageProblems(
+        spec({
+          storage: nfs({
+            nfs: {
+              server: 'db1',
+              exports: [{ path: '/x', clients: [{ hosts: 'app', options: ['rw) *(rw'] }] }],
+            },
+          }),
+        }),
+      ),
+    ).toEqual(['storage.nfs.exports[0].clients[0].options[0]: an exports option like rw or anonuid=1001']);
+    expect(
+      storageProblems(
+        spec({
+          storage: {
+            ...nfs(),
+            kind: 'glusterfs',
+            nfs: undefined,
+            glusterfs: { servers: ['db1', 'db2', 'db3'], volume: 'data', brick: '/srv/b' },
+          },
+        }),
+      ),
+    ).toEqual(['storage.glusterfs.servers: 3 servers do not make whole replica-2 sets']);
+    expect(storageProblems(spec({ storage: nfs({ clients: { hosts: 'web', mountPoint: '/m' } }) }))).toEqual([
+      'storage.clients.hosts[0]: unknown host or group "web"',
+    ]);
   });
 });
