@@ -13,7 +13,7 @@ import type { AdminState, LbMember, LoadBalancerInput } from '../../common/lb';
 
 // balancer-manager as Apache 2.4.68 serves it: app1 drained, app2 disabled, app3 in service.
 const page = readFileSync(path.join(__dirname, '../fixtures/lb/apache-balancer-manager.html'), 'utf8');
-const NONCE = '1ca29d89-f3d1-dc4b-1d6a-baba5acfb566';
+const NONCE = 'a9a536f9-58d2-af25-9a76-6e2f81b28662';
 const MANAGER = 'http://127.0.0.1/balancer-manager';
 const CONF = '/etc/apache2/conf-available/cfapp-balancer.conf';
 
@@ -49,7 +49,7 @@ describe('reading balancer-manager', () => {
 
   it('reads the Busy column as sessions', () => {
     const busy = page.replace(
-      /(<td>Init Ok<\/td>\s*<td>0<\/td>\s*<td>)0(<\/td>)/,
+      /(<td>Init Ok\s*<\/td>\s*<td>0<\/td>\s*<td>)0(<\/td>)/,
       (_, before: string, after: string) => `${before}4${after}`,
     );
     expect(parseBalancerManager(busy, 'app')?.members.map((m) => m.sessions)).toEqual([0, 0, 4]);
