@@ -131,10 +131,13 @@ export function createNodeActivities(pool: SshPool, hooks: Hooks) {
           `port: ${input.port} is already in use on ${input.nodeName} by something other than ${input.service}`,
         );
 
-      for (const peer of input.peers) {
-        const r = await node.run(`getent hosts ${shellQuote(peer.name)}`);
-        if (r.exitCode !== 0) problems.push(`resolution: ${input.nodeName} cannot resolve ${peer.name}`);
-      }
+      // Every name in one round trip: the names that do not resolve are printed.
+      const names = input.peers.map((p) => shellQuote(p.name)).join(' ');
+      const unresolved = (
+        await node.run(`for n in ${names}; do getent hosts "$n" >/dev/null || echo "$n"; done`)
+      ).stdout;
+      for (const name of unresolved.split('\n').filter(Boolean))
+        problems.push(`resolution: ${input.nodeName} cannot resolve ${name}`);
       if ((await ref.run(`getent hosts ${shellQuote(input.nodeName)}`)).exitCode !== 0)
         problems.push(`resolution: ${input.reference.name} cannot resolve ${input.nodeName}`);
 
@@ -151,13 +154,18 @@ export function createNodeActivities(pool: SshPool, hooks: Hooks) {
           [input.nodeName, node],
           [input.reference.name, ref],
         ] as const) {
-          const pw = (await r.run(`getent passwd ${shellQuote(u.name)} | cut -d: -f3`)).stdout.trim();
+          // uid of the user, gid of the group, and who holds the uid: one round trip per host.
+          const [pw, gr, holder] = (
+            await r.run(
+              `getent passwd ${shellQuote(u.name)} | cut -d: -f3; echo /; getent group ${shellQuote(group)} | cut -d: -f3; echo /; getent passwd ${u.uid} | cut -d: -f1`,
+            )
+          ).stdout
+            .split('/')
+            .map((x) => x.trim());
           if (pw && Number(pw) !== u.uid)
             problems.push(`uid: ${u.name} is uid ${pw} on ${who}, the spec says ${u.uid}`);
-          const gr = (await r.run(`getent group ${shellQuote(group)} | cut -d: -f3`)).stdout.trim();
           if (gr && Number(gr) !== u.gid)
             problems.push(`gid: ${group} is gid ${gr} on ${who}, the spec says ${u.gid}`);
-          const holder = (await r.run(`getent passwd ${u.uid} | cut -d: -f1`)).stdout.trim();
           if (holder && holder !== u.name) problems.push(`uid: ${u.uid} is taken by ${holder} on ${who}`);
         }
       }

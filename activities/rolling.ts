@@ -10,7 +10,6 @@ import type { createNodeActivities, HealthGateInput, HealthGateResult } from './
 export interface DrainPollInput {
   lb: LoadBalancerInput;
   member: LbMember;
-  state: AdminState;
   node: HostTarget;
   sessionsCommand?: string;
   onceDrained?: AdminState;

@@ -56,17 +56,22 @@ function zonedInstant(y: number, mo: number, d: number, minute: number, timezone
 }
 
 /** The wall-clock time at `at` in `timezone`, read as if it were UTC. */
+const wallFormatters = new Map<string, Intl.DateTimeFormat>();
+
 function localWall(at: number, timezone: string): number {
-  const f = new Intl.DateTimeFormat('en-US', {
-    timeZone: timezone,
-    year: 'numeric',
-    month: 'numeric',
-    day: 'numeric',
-    hour: 'numeric',
-    minute: 'numeric',
-    second: 'numeric',
-    hourCycle: 'h23',
-  });
+  const f =
+    wallFormatters.get(timezone) ??
+    new Intl.DateTimeFormat('en-US', {
+      timeZone: timezone,
+      year: 'numeric',
+      month: 'numeric',
+      day: 'numeric',
+      hour: 'numeric',
+      minute: 'numeric',
+      second: 'numeric',
+      hourCycle: 'h23',
+    });
+  wallFormatters.set(timezone, f);
   const p = Object.fromEntries(f.formatToParts(new Date(at)).map((x) => [x.type, Number(x.value)]));
   return Date.UTC(p.year, p.month - 1, p.day, p.hour, p.minute, p.second) + (at % 1000);
 }

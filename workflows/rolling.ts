@@ -198,7 +198,6 @@ class NodeRunner {
     return {
       lb,
       member: node.member,
-      state: 'drain' as const,
       node: node.target,
       sessionsCommand: command,
       onceDrained,

@@ -26,7 +26,7 @@ const DRIVERS: Record<LbKind, DriverFactory> = {
 };
 
 /** HAProxy and Apache name members; nginx and LVS know only address:port. */
-export function sameMember(s: MemberStatus, m: LbMember): boolean {
+function sameMember(s: MemberStatus, m: LbMember): boolean {
   return s.name === m.name || (s.address === m.address && s.port === m.port);
 }
 
@@ -73,13 +73,6 @@ export function createLbActivities(pool: SshPool, hooks: Hooks) {
     lbMemberViews: (input: { lb: LoadBalancerInput; member: LbMember }) =>
       memberViews(input.lb, input.member),
 
-    /** Every member of the pool on every LB host. */
-    async lbPool(lb: LoadBalancerInput): Promise<Record<string, MemberStatus[]>> {
-      const out: Record<string, MemberStatus[]> = {};
-      for (const [host, d] of drivers(lb)) out[host.name] = await d.members();
-      return out;
-    },
-
     /** Sets the member's state on every LB host; returns the hosts where something changed. */
     lbSetState: (input: { lb: LoadBalancerInput; member: LbMember; state: AdminState }) =>
       onEvery(input.lb, (d) => d.setState(input.member, input.state)),
@@ -91,23 +84,28 @@ export function createLbActivities(pool: SshPool, hooks: Hooks) {
       onEvery(input.lb, (d) => d.removeMember(input.member)),
 
     /**
-     * One look at a member being drained: re-asserts the drain where the LB lost it (a reload
-     * undoes runtime changes) and counts what still holds the node — the LB's sessions and, when
-     * a command is given (always for nginx), the node's own count.
+     * One look at a member being drained, one read of each LB: re-asserts the drain where the LB
+     * lost it (a reload undoes runtime changes) and counts what still holds the node — the LB's
+     * sessions and, when a command is given (always for nginx), the node's own count.
      */
     async drainPoll(input: {
       lb: LoadBalancerInput;
       member: LbMember;
-      state: AdminState;
       node: HostTarget;
       sessionsCommand?: string;
       /** Once no session is left, go straight on to this state (saves a round trip per node). */
       onceDrained?: AdminState;
     }): Promise<{ reasserted: string[]; sessions: Record<string, number>; total: number; then: string[] }> {
-      const reasserted = await onEvery(input.lb, (d) => d.setState(input.member, input.state));
+      const reasserted: string[] = [];
       const sessions: Record<string, number> = {};
-      for (const view of await memberViews(input.lb, input.member))
-        if (view.status?.sessions !== undefined) sessions[view.lb] = view.status.sessions;
+      for (const [host, d] of drivers(input.lb)) {
+        const status = (await d.members()).find((s) => sameMember(s, input.member));
+        // nginx and LVS have no drain of their own: what they report for it is taken as drained.
+        if (!status || status.admin === 'ready') {
+          if (await d.setState(input.member, 'drain')) reasserted.push(host.name);
+        }
+        if (status?.sessions !== undefined) sessions[host.name] = status.sessions;
+      }
       if (input.sessionsCommand)
         sessions[input.node.name] = await nodeSessions(pool, input.node, input.sessionsCommand, hooks);
       const total = Object.values(sessions).reduce((a, b) => a + b, 0);
@@ -124,20 +122,11 @@ export function createLbActivities(pool: SshPool, hooks: Hooks) {
       await waitUp(input.lb, input.member, input.timeoutMs);
       return changed;
     },
-
-    /** Waits until every LB shows the member ready and (where the LB checks health) up. */
-    lbWaitUp: (input: { lb: LoadBalancerInput; member: LbMember; timeoutMs: number }) =>
-      waitUp(input.lb, input.member, input.timeoutMs),
   };
 }
 
 /** What the node says it still holds: the command prints one number. */
-export async function nodeSessions(
-  pool: SshPool,
-  node: HostTarget,
-  command: string,
-  hooks: Hooks,
-): Promise<number> {
+async function nodeSessions(pool: SshPool, node: HostTarget, command: string, hooks: Hooks): Promise<number> {
   const out = await new Remote(pool, node, hooks()).must(command, 'counting sessions on the node');
   const n = Number(out.stdout.trim().split(/\s+/).pop());
   if (!Number.isFinite(n))

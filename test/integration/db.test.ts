@@ -1,4 +1,4 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -12,7 +12,7 @@ import { endpointOf, type DatabaseInput, type Topology } from '../../common/db';
 import { down, labFiles, sshArgs, up } from '../../lab/hosts';
 import type { DbOperationResult } from '../../workflows/db';
 import { missingIds, steadyWriter, watchWritable } from '../fixtures/db-load';
-import { testSettings, withWorker } from './helpers';
+import { startPausedWorker, testSettings, withWorker } from './helpers';
 
 // Replication end to end: real MariaDB 10.11 on lab hosts, real workflows on the dev server.
 // The hosts are created fresh for this file and removed after it.
@@ -328,22 +328,7 @@ describe('replication on MariaDB lab hosts', () => {
           pool,
           input.members.map((m) => ep(input, m.name)),
         );
-        const child: ChildProcess = spawn(
-          process.execPath,
-          ['-r', 'tsx/cjs', 'test/fixtures/paused-worker.ts'],
-          {
-            env: {
-              ...process.env,
-              CF_TASK_QUEUE: settings.taskQueue,
-              TEMPORAL_ADDRESS: settings.address,
-              CF_PAUSE_BEFORE: point.pauseBefore,
-            },
-            stdio: ['ignore', 'pipe', 'inherit'],
-          },
-        );
-        await new Promise<void>((resolve) =>
-          child.stdout?.on('data', (d) => String(d).includes('ready') && resolve()),
-        );
+        const child = await startPausedWorker(settings, point.pauseBefore);
         try {
           const { Client: TemporalClient, Connection } = await import('@temporalio/client');
           const connection = await Connection.connect({ address: settings.address });

@@ -1,3 +1,4 @@
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
@@ -45,4 +46,27 @@ export async function withWorker<T>(
     await connection.close();
     await nativeConnection.close();
   }
+}
+
+/**
+ * A worker in its own process (test/fixtures/paused-worker.ts) that holds the activity named
+ * `pauseBefore` before running it, so a test can SIGKILL the process at that step.
+ */
+export async function startPausedWorker(
+  settings: TemporalSettings,
+  pauseBefore: string,
+): Promise<ChildProcess> {
+  const child = spawn(process.execPath, ['-r', 'tsx/cjs', 'test/fixtures/paused-worker.ts'], {
+    env: {
+      ...process.env,
+      CF_TASK_QUEUE: settings.taskQueue,
+      TEMPORAL_ADDRESS: settings.address,
+      CF_PAUSE_BEFORE: pauseBefore,
+    },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  await new Promise<void>((resolve) =>
+    child.stdout?.on('data', (d) => String(d).includes('ready') && resolve()),
+  );
+  return child;
 }

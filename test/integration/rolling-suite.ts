@@ -1,4 +1,4 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -13,7 +13,7 @@ import { labFiles, hostAddress, sshArgs, up } from '../../lab/hosts';
 import type { rollingMaintenance, RollingInput, RollingProgress } from '../../workflows/rolling';
 import { setupLabLb, LB_CONFIG } from '../fixtures/lb/lab-lb';
 import { steadyLoad } from '../fixtures/http-load';
-import { labInventory, testSettings, withWorker } from './helpers';
+import { labInventory, startPausedWorker, testSettings, withWorker } from './helpers';
 
 // One suite, run against each load balancer (rolling-haproxy/nginx/apache.test.ts): real LB,
 // real app nodes, the workflow through the dev server, traffic through the LB the whole time.
@@ -297,24 +297,13 @@ export function rollingSuite(kind: Exclude<LbKind, 'lvs'>, lbHost: string): void
     const v = `k${Date.now()}`;
     const input = rollingInput(spec, actionPlaybook(v));
     input.nodes = input.nodes.slice(0, 2);
-    const child: ChildProcess = spawn(process.execPath, ['-r', 'tsx/cjs', 'test/fixtures/paused-worker.ts'], {
-      env: {
-        ...process.env,
-        CF_TASK_QUEUE: settings.taskQueue,
-        TEMPORAL_ADDRESS: settings.address,
-        CF_PAUSE_BEFORE: 'lbSetState',
-      },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    await new Promise<void>((resolve) =>
-      child.stdout?.on('data', (d) => String(d).includes('ready') && resolve()),
-    );
+    // the action held before its first task: app1 is drained and disabled when the worker dies
+    const child = await startPausedWorker(settings, 'runTask');
     try {
       const { Client: TemporalClient, Connection } = await import('@temporalio/client');
       const connection = await Connection.connect({ address: settings.address });
       const client = new TemporalClient({ connection, namespace: settings.namespace });
       const handle = await startRolling(client, settings, input);
-      // app1 drained and disabled, its action about to run: then the worker dies
       for (let i = 0; ; i++) {
         const action = client.workflow.getHandle(`${handle.workflowId}/app1/action-1`);
         const pending = (await action.describe().catch(() => undefined))?.raw.pendingActivities ?? [];

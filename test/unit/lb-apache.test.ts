@@ -7,9 +7,9 @@ import {
   configWithoutMember,
   parseBalancerManager,
 } from '../../activities/lb/apache';
-import { execResult, fakeLbHost } from './lb-fake-host';
+import { execResult, fakeLbHost, lbInput } from './lb-fake-host';
 import type { ExecResult } from '../../activities/ssh/exec';
-import type { AdminState, LbMember, LoadBalancerInput } from '../../common/lb';
+import type { AdminState, LbMember } from '../../common/lb';
 
 // balancer-manager as Apache 2.4.68 serves it: app1 drained, app2 disabled, app3 in service.
 const page = readFileSync(path.join(__dirname, '../fixtures/lb/apache-balancer-manager.html'), 'utf8');
@@ -198,16 +198,7 @@ function fakeApache(options: { ignorePosts?: boolean; config?: string } = {}) {
   return { host, commands, writes, config: () => file };
 }
 
-const lb: LoadBalancerInput = {
-  kind: 'apache',
-  backend: 'app',
-  hosts: [],
-  config: CONF,
-  haproxy: { socket: '/run/haproxy/admin.sock' },
-  apache: { managerUrl: MANAGER },
-  lvs: { forwarding: 'masquerading', weight: 1 },
-  pollSeconds: 1,
-};
+const lb = lbInput({ kind: 'apache', backend: 'app', config: CONF, apache: { managerUrl: MANAGER } });
 
 const READ = `curl -fsS --max-time 10 ${MANAGER}`;
 

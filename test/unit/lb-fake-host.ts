@@ -1,6 +1,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { LbHost } from '../../activities/lb/driver';
 import type { ExecResult } from '../../activities/ssh/exec';
+import { LoadBalancerSectionSchema, type LoadBalancerInput } from '../../common/lb';
 
 // For the LB driver tests: recognises the one-round-trip "replace, test, restore" script of
 // replaceConfigTested (activities/lb/driver.ts) so a fake host can play it out step by step with
@@ -83,4 +84,9 @@ export function fakeLbHost(o: {
       return undefined;
     },
   };
+}
+
+/** A load balancer as the workflows pass it, from spec fields (the schema fills the defaults). */
+export function lbInput(section: Record<string, unknown>): LoadBalancerInput {
+  return { ...LoadBalancerSectionSchema.parse({ hosts: 'lb1', ...section }), hosts: [] };
 }

@@ -10,9 +10,9 @@ import {
   parseServersState,
   parseStatSessions,
 } from '../../activities/lb/haproxy';
-import { execResult, fakeLbHost } from './lb-fake-host';
+import { execResult, fakeLbHost, lbInput } from './lb-fake-host';
 import type { ExecResult } from '../../activities/ssh/exec';
-import type { LbMember, LoadBalancerInput } from '../../common/lb';
+import type { LbMember } from '../../common/lb';
 
 // Runtime API answers recorded from HAProxy 2.6: app1 is drained (admin 8), app2 is in
 // maintenance and down (admin 1, op 0), app3 is ready and up.
@@ -297,16 +297,7 @@ function fakeHaproxy(
   return { host, commands, api, writes, config: () => file };
 }
 
-const lb: LoadBalancerInput = {
-  kind: 'haproxy',
-  backend: 'app',
-  hosts: [],
-  config: '/etc/haproxy/haproxy.cfg',
-  haproxy: { socket: '/run/haproxy/admin.sock' },
-  apache: { managerUrl: 'http://127.0.0.1/balancer-manager' },
-  lvs: { forwarding: 'masquerading', weight: 1 },
-  pollSeconds: 1,
-};
+const lb = lbInput({ kind: 'haproxy', backend: 'app', config: '/etc/haproxy/haproxy.cfg' });
 
 const SHOW = `printf '%s\\n' 'show servers state app; show stat' | socat stdio UNIX-CONNECT:/run/haproxy/admin.sock`;
 

@@ -3,9 +3,9 @@ import path from 'path';
 import { ApplicationFailure } from '@temporalio/common';
 import type { LbHost } from '../../activities/lb/driver';
 import { lvsDriver, parseIpvsadmList, parseIpvsadmStats } from '../../activities/lb/lvs';
-import { execResult } from './lb-fake-host';
+import { execResult, lbInput } from './lb-fake-host';
 import type { ExecResult } from '../../activities/ssh/exec';
-import { LoadBalancerSectionSchema, type LbMember, type LoadBalancerInput } from '../../common/lb';
+import type { LbMember, LoadBalancerInput } from '../../common/lb';
 
 // ipvsadm output recorded in test/fixtures/lvs/ (its README says where the format comes from).
 const fixture = (name: string) => readFileSync(path.join(__dirname, '../fixtures/lvs', name), 'utf8');
@@ -110,14 +110,12 @@ function fakeLvs(recorded = listing) {
 }
 
 function lvs(overrides: { backend?: string; config?: string; lvs?: object } = {}): LoadBalancerInput {
-  const section = LoadBalancerSectionSchema.parse({
+  return lbInput({
     kind: 'lvs',
-    hosts: 'lb1',
     backend: overrides.backend ?? '10.77.0.100:80',
     config: overrides.config,
     lvs: overrides.lvs,
   });
-  return { ...section, hosts: [] };
 }
 
 const node = (address: string, port = 8080): LbMember => ({

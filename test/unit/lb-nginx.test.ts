@@ -5,13 +5,15 @@ import {
   nginxDriver,
   upstreamServers,
 } from '../../activities/lb/nginx';
-import { execResult, fakeLbHost } from './lb-fake-host';
+import { execResult, fakeLbHost, lbInput } from './lb-fake-host';
 import type { ExecResult } from '../../activities/ssh/exec';
-import type { LbMember, LoadBalancerInput } from '../../common/lb';
+import type { LbMember } from '../../common/lb';
 
 const CONF = '/etc/nginx/conf.d/cfapp.conf';
-
 // Braces of other blocks before and after the upstreams, and the same member in a second upstream.
+/** The upstream the tests drive; also what proxy_pass names. */
+const UPSTREAM = 'app';
+
 const CONFIG = `map $http_upgrade $connection_upgrade {
     default upgrade;
     '' close;
@@ -32,7 +34,7 @@ server {
     listen 80;
     location / {
         if ($http_x_debug) { return 418; }
-        proxy_pass http://app;
+        proxy_pass http://${UPSTREAM};
     }
 }
 `;
@@ -168,16 +170,7 @@ function fakeNginx(options: { configTest?: number } = {}) {
   return { host, commands, writes, config: () => file };
 }
 
-const lb: LoadBalancerInput = {
-  kind: 'nginx',
-  backend: 'app',
-  hosts: [],
-  config: CONF,
-  haproxy: { socket: '/run/haproxy/admin.sock' },
-  apache: { managerUrl: 'http://127.0.0.1/balancer-manager' },
-  lvs: { forwarding: 'masquerading', weight: 1 },
-  pollSeconds: 1,
-};
+const lb = lbInput({ kind: 'nginx', backend: 'app', config: CONF });
 
 describe('nginx driver', () => {
   it('reports down as disabled and cannot count sessions', async () => {
