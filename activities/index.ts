@@ -4,10 +4,12 @@ import { createDbActivities } from './db';
 import type { HostTarget } from '../common/hosts';
 import { gatherFacts } from './facts';
 import { createLbActivities } from './lb';
+import { createLicenseActivities } from './license';
 import { createNodeActivities } from './nodes';
 import { createRollingActivities } from './rolling';
 import { Remote } from './remote';
 import { SshPool } from './ssh/pool';
+import { createStorageActivities } from './storage';
 import { runTask, type TaskInput } from './tasks';
 
 export interface ActivityDeps {
@@ -42,6 +44,8 @@ export function createActivities(deps: ActivityDeps = {}) {
     ...lb,
     ...nodes,
     ...createRollingActivities(lb, nodes),
+    ...createStorageActivities(pool, activityHooks),
+    ...createLicenseActivities(pool),
   };
 }
 

@@ -27,7 +27,10 @@ import {
   renderRolling,
   type NodeOperation,
   type NodeOperationOptions,
+  type StartableOperation,
 } from './nodes';
+import { buildStorageOperation, renderStorage } from './storage';
+import { buildLicenseOperation, renderLicense } from './license';
 import { createSchedule, listSchedules, renderSchedule, renderSchedules, summarize } from './schedule';
 import type { NodeOperationResult, RollingResult } from '../workflows/rolling';
 import type { PlayResult } from '../common/play';
@@ -388,6 +391,81 @@ specCommand(
     .option('--fix', 'converge drifted keys to the reference'),
 ).action((flags: NodeFlags) => runNodeOperation('config-drift', flags));
 
+/** Starts a built operation, prints its link, waits unless --no-wait, renders, sets the exit code. */
+async function runBuilt<R extends { ok: boolean }>(
+  op: StartableOperation,
+  flags: NodeFlags,
+  render: (result: R) => string,
+): Promise<void> {
+  const settings = temporalSettings(flags);
+  const client = await connectClient(settings);
+  const handle = await startOperation(client, settings, op);
+  const link = workflowUiLink(settings, handle.workflowId, handle.firstExecutionRunId);
+  if (!flags.json) console.error(`workflow ${handle.workflowId}\n${link}`);
+  if (!flags.wait) {
+    if (flags.json) console.log(JSON.stringify({ workflowId: handle.workflowId, link }));
+    return;
+  }
+  const result = (await handle.result()) as R;
+  console.log(
+    flags.json ? JSON.stringify({ workflowId: handle.workflowId, link, ...result }, null, 2) : render(result),
+  );
+  if (!result.ok) process.exitCode = ExitCode.operationFailed;
+}
+
+const storageCmd = program
+  .command('storage')
+  .description('shared storage: NFS exports or a GlusterFS volume');
+specCommand(
+  storageCmd
+    .command('export')
+    .description('service user with fixed ids, the export or volume, client mounts, the cross-node test'),
+).action((flags: NodeFlags) =>
+  runBuilt(
+    buildStorageOperation(loadSpec(flags.file, { inventory: flags.inventory }), 'storage-export'),
+    flags,
+    renderStorage,
+  ),
+);
+specCommand(
+  storageCmd
+    .command('expand')
+    .description('GlusterFS: servers added to the spec join the pool and the volume; rebalance and heal'),
+).action((flags: NodeFlags) =>
+  runBuilt(
+    buildStorageOperation(loadSpec(flags.file, { inventory: flags.inventory }), 'storage-expand'),
+    flags,
+    renderStorage,
+  ),
+);
+
+const licenseCmd = program.command('license').description('per-node license activation');
+for (const [name, operation, what] of [
+  [
+    'activate',
+    'license-activation',
+    'check, activate and verify each node (already active nodes are skipped)',
+  ],
+  ['deactivate', 'license-deactivate', "free each node's seat"],
+  ['status', 'license-status', 'active or not, expiry, a warning when it is near (exit 1 then)'],
+] as const) {
+  const cmd = specCommand(licenseCmd.command(name).description(what)).option(
+    '--only <nodes>',
+    'only these nodes (comma-separated)',
+  );
+  if (name === 'activate') cmd.option('--force', 'activate again even where already active');
+  cmd.action((flags: NodeFlags & { force?: boolean }) =>
+    runBuilt(
+      buildLicenseOperation(loadSpec(flags.file, { inventory: flags.inventory }), operation, {
+        only: csv(flags.only),
+        force: flags.force,
+      }),
+      flags,
+      renderLicense,
+    ),
+  );
+}
+
 for (const [name, what] of [
   ['pause', 'pause a rolling maintenance before its next node'],
   ['resume', 'resume a paused rolling maintenance'],
@@ -425,7 +503,7 @@ const schedule = program.command('schedule').description('recurring operations a
 specCommand(
   schedule
     .command('create <operation>')
-    .description('schedule an operation (rolling-maintenance, config-drift) from a spec')
+    .description('schedule an operation (rolling-maintenance, config-drift, license-status) from a spec')
     .requiredOption('--cron <expr>', 'e.g. "0 3 * * SUN"')
     .option('--timezone <tz>', 'IANA time zone of the cron line', 'UTC')
     .option('--catchup-window <duration>', 'start a missed run this late at most', '1h')
@@ -438,9 +516,9 @@ specCommand(
     operation: string,
     flags: NodeFlags & { cron: string; timezone: string; catchupWindow: string; note?: string; id?: string },
   ) => {
-    if (operation !== 'rolling-maintenance' && operation !== 'config-drift')
+    if (!['rolling-maintenance', 'config-drift', 'license-status'].includes(operation))
       throw new BadInput(
-        `schedule create: "${operation}" cannot be scheduled (rolling-maintenance, config-drift)`,
+        `schedule create: "${operation}" cannot be scheduled (rolling-maintenance, config-drift, license-status)`,
       );
     try {
       new Intl.DateTimeFormat('en-US', { timeZone: flags.timezone });
@@ -449,11 +527,11 @@ specCommand(
     }
     if (flags.cron.trim().split(/\s+/).length !== 5)
       throw new BadInput(`--cron: "${flags.cron}" is not five cron fields`);
-    const op = buildNodeOperation(
-      loadSpec(flags.file, { inventory: flags.inventory }),
-      operation,
-      nodeOptions(flags),
-    );
+    const loaded = loadSpec(flags.file, { inventory: flags.inventory });
+    const op =
+      operation === 'license-status'
+        ? buildLicenseOperation(loaded, operation, { only: csv(flags.only) })
+        : buildNodeOperation(loaded, operation as NodeOperation, nodeOptions(flags));
     const settings = temporalSettings(flags);
     const client = await connectClient(settings);
     const id = await createSchedule(client, settings, op, flags);

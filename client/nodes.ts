@@ -2,7 +2,9 @@ import Table from 'cli-table3';
 import type { NodesInput } from '../common/lb';
 import type { NodeOperationResult, RollingInput, RollingResult } from '../workflows/rolling';
 import { loadPlaybook } from './play';
-import { nodesInput, SpecError, specPath, type LoadedSpec } from './spec';
+import type { LicenseInput } from '../common/license';
+import type { StorageInput } from '../common/storage';
+import { licenseInput, nodesInput, SpecError, specPath, storageInput, type LoadedSpec } from './spec';
 
 // The node operations as the CLI and Schedules start them: one function builds the workflow input
 // from a spec, so a scheduled run and a hand-started one are the same thing.
@@ -28,7 +30,7 @@ export interface NodeOperationOptions {
 }
 
 export interface StartableOperation {
-  operation: NodeOperation;
+  operation: string;
   workflowType: string;
   cluster: string;
   hosts: string[];
@@ -49,6 +51,16 @@ function playbook(loaded: LoadedSpec, file: string, hosts: string[], field: stri
   } catch (err) {
     throw new SpecError(loaded.file, [`${field}: ${(err as Error).message}`]);
   }
+}
+
+/** A joining or leaving node's share of the storage and license sections, when they name it. */
+function nodeSections(loaded: LoadedSpec, node: string): { storage?: StorageInput; license?: LicenseInput } {
+  const storage = loaded.spec.storage && storageInput(loaded);
+  const licensed = loaded.spec.license && licenseInput(loaded);
+  return {
+    storage: storage?.clients.some((c) => c.name === node) ? storage : undefined,
+    license: licensed?.nodes.some((n) => n.name === node) ? licenseInput(loaded, [node]) : undefined,
+  };
 }
 
 /** The validated workflow input for one node operation; every problem is a SpecError before anything runs. */
@@ -99,7 +111,7 @@ export function buildNodeOperation(
     return {
       ...common,
       hosts: [options.node as string],
-      input: { ...base, joining, install },
+      input: { ...base, joining, install, ...nodeSections(loaded, options.node as string) },
       summary: `join ${options.node} to ${base.cluster} (reference ${base.reference})`,
     };
   }
@@ -111,7 +123,7 @@ export function buildNodeOperation(
     return {
       ...common,
       hosts: [options.node as string],
-      input: { ...base, removing: options.node },
+      input: { ...base, removing: options.node, ...nodeSections(loaded, options.node as string) },
       summary: `remove ${options.node} from ${base.cluster}`,
     };
   }

@@ -10,6 +10,7 @@ import {
   type NodeInfo,
   type NodesInput,
 } from '../common/lb';
+import { LicenseSectionSchema, type LicenseInput } from '../common/license';
 import { StorageSectionSchema, type StorageInput } from '../common/storage';
 import { hostsOf, loadInventory, targetFor, type Inventory } from './inventory';
 
@@ -27,7 +28,7 @@ export const ClusterSpecSchema = z
     storage: StorageSectionSchema.optional(),
     loadBalancer: LoadBalancerSectionSchema.optional(),
     nodes: NodesSectionSchema.optional(),
-    license: z.unknown().optional(),
+    license: LicenseSectionSchema.optional(),
   })
   .strict();
 
@@ -279,6 +280,43 @@ export function storageInput(loaded: LoadedSpec): StorageInput {
     servers: serverNames.map((h) => targetFor(inv, h)),
     clients: clientNames.map((h) => targetFor(inv, h)),
     exports,
+  };
+}
+
+/**
+ * The license section resolved: its nodes (optionally only some), each with its key reference
+ * (its own from `keys`, else the shared `key`).
+ */
+export function licenseInput(loaded: LoadedSpec, only: string[] = []): LicenseInput {
+  const { spec, inventory: inv } = loaded;
+  const section = spec.license;
+  if (!section) throw new SpecError(loaded.file, ['license: this spec has no license section']);
+  const problems: string[] = [];
+  const names = [
+    ...new Set(
+      section.hosts.flatMap((ref, i) => {
+        const hosts = expand(inv, ref);
+        if (!hosts) problems.push(`license.hosts[${i}]: unknown host or group "${ref}"`);
+        return hosts ?? [];
+      }),
+    ),
+  ];
+  for (const n of Object.keys(section.keys))
+    if (!names.includes(n)) problems.push(`license.keys.${n}: not one of the license hosts`);
+  for (const n of only) if (!names.includes(n)) problems.push(`--only: ${n} is not one of the license hosts`);
+  const chosen = only.length ? names.filter((n) => only.includes(n)) : names;
+  const nodes = chosen.map((name) => ({
+    name,
+    target: targetFor(inv, name),
+    key: section.keys[name] ?? section.key,
+  }));
+  for (const n of nodes)
+    if (!n.key) problems.push(`license.keys.${n.name}: no key for this node and no shared key`);
+  if (problems.length) throw new SpecError(loaded.file, problems);
+  return {
+    cluster: spec.cluster,
+    section: omit(section, ['hosts', 'key', 'keys']),
+    nodes: nodes as LicenseInput['nodes'],
   };
 }
 

@@ -242,7 +242,11 @@ function boot(host: HostState, rootfs: string, all: HostState[]): void {
     `--network-namespace-path=/run/netns/${netnsOf(host.name)}`,
     '--console=passive',
   ];
+  // GlusterFS clients mount with FUSE.
   if (existsSync('/dev/fuse')) args.push('--bind=/dev/fuse');
+  // nfs-ganesha's VFS backend opens files by handle; nspawn's seccomp filter refuses
+  // open_by_handle_at (EPERM, seen as NFS4ERR_PERM on every create) unless it is allowed here.
+  args.push('--system-call-filter=open_by_handle_at');
   const log = openSync(path.join(dir, 'console.log'), 'a');
   const child = spawn('systemd-nspawn', args, { detached: true, stdio: ['ignore', log, log] });
   closeSync(log);

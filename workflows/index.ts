@@ -5,3 +5,5 @@ export { play, playBatch } from './play';
 export { clusterLock } from './lock';
 export { replicationBootstrap, dbTopology, dbSwitchover, dbFailover, dbRejoin } from './db';
 export { rollingMaintenance, nodeJoin, nodeRemove, configDrift } from './rolling';
+export { storageExport, storageExpand, storageNode } from './storage';
+export { licenseActivation, licenseDeactivate, licenseStatus } from './license';

@@ -15,6 +15,8 @@ import type { Activities } from '../activities';
 import { DbFailureTypes } from '../common/db';
 import { nonRetryableFailureTypes } from '../common/errors';
 import type { NodeInfo, NodesInput } from '../common/lb';
+import type { LicenseInput } from '../common/license';
+import type { StorageInput } from '../common/storage';
 import { nonRetryableLbFailures } from '../common/lb';
 import {
   emptyRecap,
@@ -26,7 +28,9 @@ import {
 } from '../common/play';
 import { Phase } from '../common/search-attributes';
 import { msUntilWindow } from '../common/window';
+import { licenseActivation, licenseDeactivate } from './license';
 import { play, playBatch } from './play';
+import { storageNode } from './storage';
 import { approveSignal } from './db';
 import { withClusterLock } from './lock';
 
@@ -552,6 +556,17 @@ export interface NodeJoinInput extends NodesInput {
   joining: NodeInfo;
   /** Installs the application on the joining node. */
   install?: PlayInput;
+  /** The shared storage, when the node is one of its clients: mounted before the app is installed. */
+  storage?: StorageInput;
+  /** The node's license, when the spec licenses it: activated once it serves. */
+  license?: LicenseInput;
+}
+
+/** node-remove: the same sections, undone: license seat freed, storage unmounted. */
+export interface NodeRemoveInput extends NodesInput {
+  removing: string;
+  storage?: StorageInput;
+  license?: LicenseInput;
 }
 
 /**
@@ -606,6 +621,19 @@ export async function nodeJoin(input: NodeJoinInput): Promise<NodeOperationResul
       await must(`group ${u.group ?? u.name}`, 'group', { name: u.group ?? u.name, gid: u.gid });
       await must(`user ${u.name}`, 'user', { name: u.name, uid: u.uid, group: u.group ?? u.name });
     }
+    if (input.storage) {
+      phase('shared storage');
+      const attached = await executeChild(storageNode, {
+        workflowId: `${workflowInfo().workflowId}/storage`,
+        args: [{ ...input.storage, node: node.target, detach: false }],
+      });
+      did(`shared storage: ${attached.changes.join('; ')}`, attached.changed);
+      if (!attached.ok)
+        throw ApplicationFailure.nonRetryable(
+          `${node.name}: shared storage: ${attached.failures.join('; ')}`,
+          'StorageUnavailable',
+        );
+    }
     if (input.install) {
       phase('installing');
       const played = await executeChild(play, {
@@ -656,14 +684,24 @@ export async function nodeJoin(input: NodeJoinInput): Promise<NodeOperationResul
       );
       did('enabled in the LB', await acts.lbEnable({ lb, member: node.member, timeoutMs: 30_000 }));
     }
-    result.notes.push('shared storage and license steps join here once those capabilities land');
+    if (input.license) {
+      phase('license');
+      const lic = await executeChild(licenseActivation, {
+        workflowId: `${workflowInfo().workflowId}/license`,
+        args: [{ ...input.license, force: false }],
+      });
+      const n = lic.nodes[0];
+      if (!lic.ok)
+        throw ApplicationFailure.nonRetryable(`${node.name}: license: ${n?.reason}`, 'LicenseFailed');
+      did(`license activated (expires ${n?.expires ?? 'unknown'})`, lic.changed);
+    }
     phase('done');
     return result;
   });
 }
 
 /** `node-remove`: drain, disable, stop, out of every LB, report. */
-export async function nodeRemove(input: NodesInput & { removing: string }): Promise<NodeOperationResult> {
+export async function nodeRemove(input: NodeRemoveInput): Promise<NodeOperationResult> {
   const result = opResult(input, 'node-remove', input.removing);
   const node = input.nodes.find((n) => n.name === input.removing) as NodeInfo;
   return withClusterLock(input.cluster, 'node-remove', async () => {
@@ -702,9 +740,27 @@ export async function nodeRemove(input: NodesInput & { removing: string }): Prom
       const removed = await acts.lbRemoveMember({ lb, member: node.member });
       if (removed.length) r.changes.push(`removed from the LB on ${removed.join(', ')}`);
     }
+    if (input.license) {
+      const lic = await executeChild(licenseDeactivate, {
+        workflowId: `${workflowInfo().workflowId}/license`,
+        args: [input.license],
+      });
+      if (!lic.ok)
+        throw ApplicationFailure.nonRetryable(
+          `${node.name}: license: ${lic.nodes[0]?.reason}`,
+          'LicenseFailed',
+        );
+      if (lic.changed) r.changes.push('license deactivated (seat freed)');
+    }
+    if (input.storage) {
+      const detached = await executeChild(storageNode, {
+        workflowId: `${workflowInfo().workflowId}/storage`,
+        args: [{ ...input.storage, node: node.target, detach: true }],
+      });
+      if (detached.changed) r.changes.push(...detached.changes);
+    }
     result.changes = r.changes;
     result.changed = r.changes.length > 0;
-    result.notes.push('unmount and license deactivation join here once those capabilities land');
     upsertSearchAttributes([{ key: Phase, value: 'done' }]);
     return result;
   });

@@ -27,6 +27,9 @@ export function editFstab(text: string, a: Mount): string {
   return out.length ? `${out.join('\n')}\n` : '';
 }
 
+/** FUSE filesystems (GlusterFS among them) refuse `-o remount`; new options apply at the next mount. */
+const remountable = (fstype?: string) => !/^(glusterfs|fuse)/.test(fstype ?? '');
+
 export const mount: ModuleRunner<Mount> = async (ctx, a) => {
   if ((a.state === 'mounted' || a.state === 'present') && (!a.src || !a.fstype))
     return failed(`state=${a.state} needs src and fstype`);
@@ -46,7 +49,7 @@ export const mount: ModuleRunner<Mount> = async (ctx, a) => {
   if (a.state === 'mounted' && !mounted) {
     steps.push('mount');
     commands.push(`mkdir -p ${shellQuote(a.path)}`, `mount ${shellQuote(a.path)}`);
-  } else if (a.state === 'mounted' && mounted && steps.includes('fstab')) {
+  } else if (a.state === 'mounted' && mounted && steps.includes('fstab') && remountable(a.fstype)) {
     // Options changed: remount so the running mount matches fstab.
     steps.push('remount');
     commands.push(`mount -o remount ${shellQuote(a.path)}`);

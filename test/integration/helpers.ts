@@ -1,10 +1,10 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { temporalSettings, type TemporalSettings } from '../../client/connection';
 import { loadInventory } from '../../client/inventory';
-import { labFiles } from '../../lab/hosts';
+import { labFiles, sshArgs } from '../../lab/hosts';
 import { SshPool } from '../../activities/ssh/pool';
 import { createWorker } from '../../worker';
 
@@ -18,6 +18,13 @@ try {
 /** Each test file polls its own task queue, so a demo worker running beside the tests never takes its tasks. */
 export function testSettings(): TemporalSettings {
   return temporalSettings({ taskQueue: `test-${randomUUID()}` });
+}
+
+/** Runs a command on a lab host as root (the test's own view, not through clusterflow). */
+export function onHost(host: string, command: string): string {
+  const r = spawnSync('ssh', [...sshArgs(host), '--', command], { encoding: 'utf8', timeout: 60_000 });
+  if (r.status !== 0) throw new Error(`${host}: ${command}: ${r.stderr}`);
+  return r.stdout.trim();
 }
 
 export function labInventory() {

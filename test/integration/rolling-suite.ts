@@ -1,4 +1,3 @@
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -9,22 +8,18 @@ import { loadPlaybook } from '../../client/play';
 import { loadSpec } from '../../client/spec';
 import type { LbKind } from '../../common/lb';
 import type { PlayResult } from '../../common/play';
-import { labFiles, hostAddress, sshArgs, up } from '../../lab/hosts';
+import { labFiles, hostAddress, up } from '../../lab/hosts';
 import type { rollingMaintenance, RollingInput, RollingProgress } from '../../workflows/rolling';
 import { setupLabLb, LB_CONFIG } from '../fixtures/lb/lab-lb';
 import { steadyLoad } from '../fixtures/http-load';
-import { labInventory, startPausedWorker, testSettings, withWorker } from './helpers';
+import { labInventory, onHost, startPausedWorker, testSettings, withWorker } from './helpers';
 
 // One suite, run against each load balancer (rolling-haproxy/nginx/apache.test.ts): real LB,
 // real app nodes, the workflow through the dev server, traffic through the LB the whole time.
 
 export const APPS = ['app1', 'app2', 'app3'];
 
-export function onHost(host: string, command: string): string {
-  const r = spawnSync('ssh', [...sshArgs(host), '--', command], { encoding: 'utf8', timeout: 60_000 });
-  if (r.status !== 0) throw new Error(`${host}: ${command}: ${r.stderr}`);
-  return r.stdout.trim();
-}
+export { onHost };
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'cf-rolling-'));
 

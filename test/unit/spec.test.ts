@@ -3,7 +3,15 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { stringify } from 'yaml';
 import { buildNodeOperation, type NodeOperation, type NodeOperationOptions } from '../../client/nodes';
-import { databaseInput, loadSpec, requireMember, SpecError, storageInput } from '../../client/spec';
+import {
+  databaseInput,
+  licenseInput,
+  loadSpec,
+  requireMember,
+  SpecError,
+  storageInput,
+} from '../../client/spec';
+import { daysUntil } from '../../common/license';
 import type { RollingInput } from '../../workflows/rolling';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'cf-spec-'));
@@ -317,5 +325,86 @@ describe('cluster spec: storage', () => {
     expect(storageProblems(spec({ storage: nfs({ clients: { hosts: 'web', mountPoint: '/m' } }) }))).toEqual([
       'storage.clients.hosts[0]: unknown host or group "web"',
     ]);
+  });
+});
+
+describe('cluster spec: license', () => {
+  const command = {
+    check: 'app-license check',
+    activate: 'app-license activate',
+    deactivate: 'app-license off',
+  };
+  const licenseProblems = (file: string, only?: string[]): string[] => {
+    try {
+      licenseInput(loadSpec(file), only);
+    } catch (err) {
+      if (err instanceof SpecError) return err.problems;
+      throw err;
+    }
+    return [];
+  };
+
+  it('gives each node its own key where the spec has one (seed 001) and the shared key elsewhere', () => {
+    const input = licenseInput(
+      loadSpec(
+        spec({
+          license: { hosts: 'app', driver: 'command', command, key: 'env:K', keys: { app2: 'file:/etc/k2' } },
+        }),
+      ),
+    );
+    expect(input.nodes.map((n) => [n.name, n.key, n.target.address])).toEqual([
+      ['app1', 'env:K', '10.1.0.21'],
+      ['app2', 'file:/etc/k2', '10.1.0.22'],
+    ]);
+    // references only: the section the workflow gets has no key fields at all
+    expect(Object.keys(input.section)).not.toContain('key');
+    expect(input.section.command).toMatchObject({
+      keyVia: 'stdin',
+      notActiveExitCodes: [3],
+      refusedExitCodes: [4],
+    });
+  });
+
+  it('names every bad field: a key given as a value, a missing driver section, a key file the command never names', () => {
+    expect(
+      licenseProblems(spec({ license: { hosts: 'app', driver: 'http', key: 'CFAPP-1234' } })).sort(),
+    ).toEqual([
+      'license.http: required for driver http',
+      'license.key: must be a reference like env:NAME or file:/absolute/path',
+    ]);
+    expect(
+      licenseProblems(
+        spec({
+          license: { hosts: 'app', driver: 'command', command: { ...command, keyVia: 'file' }, key: 'env:K' },
+        }),
+      ),
+    ).toEqual(['license.command.activate: keyVia file: the command must name the key file as {keyFile}']);
+  });
+
+  it('refuses keys for hosts it does not license, nodes without any key, and --only outside the section', () => {
+    expect(
+      licenseProblems(
+        spec({ license: { hosts: 'app1', driver: 'command', command, keys: { app2: 'env:K2' } } }),
+        ['db1'],
+      ),
+    ).toEqual([
+      'license.keys.app2: not one of the license hosts',
+      '--only: db1 is not one of the license hosts',
+    ]);
+    expect(
+      licenseProblems(
+        spec({ license: { hosts: 'app', driver: 'command', command, keys: { app1: 'env:K1' } } }),
+      ),
+    ).toEqual(['license.keys.app2: no key for this node and no shared key']);
+  });
+});
+
+describe('license expiry', () => {
+  it('counts whole days to the expiry date in UTC, negative once past', () => {
+    const now = new Date('2026-11-23T22:30:00Z');
+    expect(daysUntil('2026-11-24', now)).toBe(1);
+    expect(daysUntil('2026-11-23', now)).toBe(0);
+    expect(daysUntil('2027-12-31', now)).toBe(403);
+    expect(daysUntil('2026-11-01', now)).toBe(-22);
   });
 });

@@ -1,0 +1,175 @@
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  proxyActivities,
+  upsertSearchAttributes,
+} from '@temporalio/workflow';
+import type { Duration } from '@temporalio/common';
+import type { Activities } from '../activities';
+import { mapWithLimit } from '../common/concurrency';
+import { nonRetryableFailureTypes } from '../common/errors';
+import {
+  daysUntil,
+  LicenseFailureTypes,
+  type ActivationOutcome,
+  type LicenseInput,
+  type LicenseNode,
+} from '../common/license';
+import { Phase } from '../common/search-attributes';
+
+// License activation per node (seed 000: "activation on each individual server node"). A licensing
+// service outage is waited out: each node's activity is retried with backoff for hours, and each
+// attempt checks first, so a worker restart never activates a node twice.
+
+export interface NodeLicenseResult {
+  node: string;
+  outcome: ActivationOutcome | 'deactivated' | 'not-active' | 'active';
+  expires?: string;
+  daysLeft?: number;
+  warning?: string;
+  reason?: string;
+}
+
+export interface LicenseResult {
+  cluster: string;
+  operation: 'license-activation' | 'license-deactivate' | 'license-status';
+  ok: boolean;
+  changed: boolean;
+  nodes: NodeLicenseResult[];
+  summary: string;
+}
+
+function activitiesFor(input: LicenseInput, budget: Duration = `${input.section.retryForHours} hours`) {
+  const s = input.section;
+  return proxyActivities<Activities>({
+    startToCloseTimeout: '2 minutes',
+    // A killed worker's attempt is noticed within this and retried elsewhere.
+    heartbeatTimeout: '30 seconds',
+    // The whole outage budget: every retry of one node fits in it.
+    scheduleToCloseTimeout: budget,
+    retry: {
+      initialInterval: '2 seconds',
+      backoffCoefficient: 2,
+      maximumInterval: `${s.maxRetryIntervalSeconds} seconds`,
+      nonRetryableErrorTypes: [...nonRetryableFailureTypes, LicenseFailureTypes.Refused, 'BadInput'],
+    },
+  });
+}
+
+const driverOf = (input: LicenseInput) => ({
+  driver: input.section.driver,
+  command: input.section.command,
+  http: input.section.http,
+});
+
+function reasonOf(err: unknown): string {
+  const cause = err instanceof ActivityFailure ? err.cause : err;
+  return cause instanceof Error ? cause.message : String(cause);
+}
+
+async function eachNode(
+  input: LicenseInput,
+  work: (node: LicenseNode) => Promise<NodeLicenseResult>,
+): Promise<NodeLicenseResult[]> {
+  let done = 0;
+  const phase = () => upsertSearchAttributes([{ key: Phase, value: `${done}/${input.nodes.length} nodes` }]);
+  phase();
+  return mapWithLimit(input.nodes, input.section.concurrency, async (node) => {
+    try {
+      return await work(node);
+    } catch (err) {
+      return { node: node.name, outcome: 'failed', reason: reasonOf(err) };
+    } finally {
+      done++;
+      phase();
+    }
+  });
+}
+
+function finish(
+  input: LicenseInput,
+  operation: LicenseResult['operation'],
+  nodes: NodeLicenseResult[],
+  ok: boolean,
+): LicenseResult {
+  const count = (o: NodeLicenseResult['outcome']) => nodes.filter((n) => n.outcome === o).length;
+  const parts = (['activated', 'already-active', 'deactivated', 'active', 'not-active', 'failed'] as const)
+    .filter((o) => count(o))
+    .map((o) => `${count(o)} ${o}`);
+  const warned = nodes.filter((n) => n.warning).length;
+  const summary = [...parts, ...(warned ? [`${warned} expiring soon`] : [])].join(', ') || 'no nodes';
+  upsertSearchAttributes([{ key: Phase, value: summary }]);
+  return {
+    cluster: input.cluster,
+    operation,
+    ok,
+    changed: nodes.some((n) => n.outcome === 'activated' || n.outcome === 'deactivated'),
+    nodes,
+    summary,
+  };
+}
+
+/** `license-activation`: check, activate (unless already active, or `force`), verify, per node. */
+export async function licenseActivation(input: LicenseInput & { force: boolean }): Promise<LicenseResult> {
+  if (input.nodes.length === 0)
+    throw ApplicationFailure.nonRetryable('license.hosts: no nodes to activate', 'BadInput');
+  const acts = activitiesFor(input);
+  const nodes = await eachNode(input, async (node) => {
+    const r = await acts.licenseActivate({ node, driver: driverOf(input), force: input.force });
+    return { node: node.name, outcome: r.outcome, expires: r.expires };
+  });
+  return finish(
+    input,
+    'license-activation',
+    nodes,
+    nodes.every((n) => n.outcome !== 'failed'),
+  );
+}
+
+/** `license-deactivate`: frees each node's seat (node-remove uses it). */
+export async function licenseDeactivate(input: LicenseInput): Promise<LicenseResult> {
+  const acts = activitiesFor(input);
+  const nodes = await eachNode(input, async (node) => {
+    const r = await acts.licenseDeactivate({ node, driver: driverOf(input) });
+    return { node: node.name, outcome: r.released ? 'deactivated' : 'not-active' };
+  });
+  return finish(
+    input,
+    'license-deactivate',
+    nodes,
+    nodes.every((n) => n.outcome !== 'failed'),
+  );
+}
+
+/**
+ * `license-status`: active or not, expiry and days left, a warning inside the threshold. Not ok
+ * when a node is not active or expires soon, so a Schedule's failed run is the alert.
+ */
+export async function licenseStatus(input: LicenseInput): Promise<LicenseResult> {
+  // A status report waits minutes, not hours, for the service: a late report is no report.
+  const acts = activitiesFor(input, '5 minutes');
+  const now = new Date(); // workflow time: deterministic on replay
+  const nodes = await eachNode(input, async (node) => {
+    const s = await acts.licenseCheck({ node, driver: driverOf(input) });
+    const daysLeft = s.expires ? daysUntil(s.expires, now) : undefined;
+    const warning =
+      daysLeft !== undefined && daysLeft <= input.section.expiryWarningDays
+        ? daysLeft < 0
+          ? `expired ${-daysLeft} day(s) ago`
+          : `expires in ${daysLeft} day(s)`
+        : undefined;
+    return {
+      node: node.name,
+      outcome: s.active ? 'active' : 'not-active',
+      expires: s.expires,
+      daysLeft,
+      warning,
+    };
+  });
+  return finish(
+    input,
+    'license-status',
+    nodes,
+    nodes.every((n) => n.outcome === 'active' && !n.warning),
+  );
+}
