@@ -179,8 +179,9 @@ async function nfsServer(steps: Steps, input: StorageInput): Promise<void> {
       group: owner.group ?? owner.user,
       mode: owner.mode,
     });
-  for (const c of await acts.nfsExport({ server, backend: nfs.backend, exports: input.exports }))
-    steps.record(server.name, `${c} (exports applied)`, true);
+  const exported = await acts.nfsExport({ server, backend: nfs.backend, exports: input.exports });
+  for (const c of exported.changed) steps.record(server.name, c, true);
+  if (!exported.serving) steps.fail(server.name, exported.reason ?? `${server.name}: not serving NFS`);
 }
 
 /**

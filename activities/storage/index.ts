@@ -79,7 +79,7 @@ export function createStorageActivities(pool: SshPool, hooks: Hooks) {
       server: HostTarget;
       backend: 'kernel' | 'ganesha';
       exports: ExportEntry[];
-    }): Promise<string[]> {
+    }): Promise<{ changed: string[]; serving: boolean; reason?: string }> {
       const r = remote(input.server);
       const changed: string[] = [];
       if (input.backend === 'kernel') {
@@ -97,7 +97,23 @@ export function createStorageActivities(pool: SshPool, hooks: Hooks) {
                 'ExportNotLive',
               );
           }
-        return changed;
+        // exportfs works from userspace (etab); serving needs the kernel's nfsd. Say it plainly.
+        const nfsd = (
+          await r.run(
+            `grep -qw nfsd /proc/filesystems && echo builtin || (modprobe -n -q nfsd 2>/dev/null && echo module) || echo none`,
+          )
+        ).stdout;
+        if (nfsd.includes('none'))
+          return {
+            changed,
+            serving: false,
+            reason: `${input.server.name}: the kernel has no NFS server (no nfsd in /proc/filesystems, modprobe -n nfsd finds no module): the exports are configured and shown by exportfs -v, but nothing serves them`,
+          };
+        if ((await r.run('systemctl is-active -q nfs-server')).exitCode !== 0) {
+          await r.must('systemctl enable -q --now nfs-server', 'starting nfs-server');
+          changed.push('nfs-server started');
+        }
+        return { changed, serving: true };
       }
       if (await converge(r, GANESHA_CONF, (t) => mergeGanesha(t, input.exports))) {
         changed.push(GANESHA_CONF);
@@ -134,7 +150,7 @@ export function createStorageActivities(pool: SshPool, hooks: Hooks) {
         hooks().onTick?.();
         await sleep(200);
       }
-      return changed;
+      return { changed, serving: true };
     },
 
     /**

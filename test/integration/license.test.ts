@@ -1,4 +1,3 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -7,8 +6,8 @@ import { Client, Connection } from '@temporalio/client';
 import { startOperation } from '../../client/connection';
 import { buildLicenseOperation, type LicenseOperation } from '../../client/license';
 import { loadSpec } from '../../client/spec';
-import { LAB_NETWORK } from '../../lab/inventory';
-import { labFiles, sshArgs, up } from '../../lab/hosts';
+import { labFiles, up } from '../../lab/hosts';
+import { CFAPP_LICENSE_COMMANDS, installLicenseTool, licenseService } from '../fixtures/license/service';
 import type { LicenseResult } from '../../workflows/license';
 import { onHost, startPausedWorker, testSettings, withWorker } from './helpers';
 
@@ -22,51 +21,14 @@ const HTTP_NODES = NODES.slice(0, 4);
 const settings = testSettings();
 const cluster = `license-${Date.now().toString(36)}`;
 const dir = mkdtempSync(path.join(os.tmpdir(), 'cf-license-'));
-const PORT = 18000 + Math.floor(Math.random() * 1000);
-const SERVICE = ['http:', '', `${LAB_NETWORK.gateway}:${PORT}`].join('/');
 // The keys: only the worker's environment holds them; the spec names them.
 const KEY = `CFAPP-${randomBytes(12).toString('hex')}`;
 const HTTP_KEY = `CFAPP-HTTP-${randomBytes(12).toString('hex')}`;
 process.env.CF_TEST_LICENSE_KEY = KEY;
 process.env.CF_TEST_HTTP_LICENSE_KEY = HTTP_KEY;
-const fixture = (f: string) => path.join(__dirname, '../fixtures/license', f);
-
-let licsrv: ChildProcess | undefined;
-function startLicenseService(): void {
-  licsrv = spawn(
-    'python3',
-    [
-      fixture('licsrv.py'),
-      '--bind',
-      LAB_NETWORK.gateway,
-      '--port',
-      String(PORT),
-      '--state',
-      path.join(dir, 'state.json'),
-      '--keys',
-      path.join(dir, 'keys.json'),
-    ],
-    { stdio: 'inherit' },
-  );
-}
-function stopLicenseService(): void {
-  licsrv?.kill('SIGKILL');
-  licsrv = undefined;
-}
-async function service<T>(route: string): Promise<T> {
-  for (let i = 0; ; i++) {
-    try {
-      return (await (await fetch(`${SERVICE}${route}`)).json()) as T;
-    } catch (err) {
-      if (i > 50) throw err;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
-}
-const seats = (key: string) =>
-  service<{ used: number; fingerprints: string[]; activations: Record<string, number> }>(
-    `/seats?key=${encodeURIComponent(key)}`,
-  );
+const licensing = licenseService(dir, { [KEY]: NODES.length, [HTTP_KEY]: 3 });
+const seats = (key: string) => licensing.seats(key);
+const SERVICE = licensing.url;
 
 function spec(name: string, body: string): string {
   const file = path.join(dir, `${name}.yml`);
@@ -78,9 +40,7 @@ const commandSpec = spec(
   `  hosts: [${NODES.join(', ')}]
   driver: command
   command:
-    check: /usr/local/bin/cfapp-license check
-    activate: /usr/local/bin/cfapp-license activate
-    deactivate: /usr/local/bin/cfapp-license deactivate
+    ${CFAPP_LICENSE_COMMANDS}
   key: env:CF_TEST_LICENSE_KEY
   concurrency: 5
   expiryWarningDays: 30
@@ -124,24 +84,12 @@ async function historyText(client: Client, workflowId: string): Promise<string> 
 }
 
 beforeAll(async () => {
-  writeFileSync(path.join(dir, 'keys.json'), JSON.stringify({ [KEY]: NODES.length, [HTTP_KEY]: 3 }));
-  startLicenseService();
+  licensing.start();
   await up(NODES);
-  const tool = readFileSync(fixture('cfapp-license'));
-  for (const n of NODES) {
-    const r = spawnSync(
-      'ssh',
-      [
-        ...sshArgs(n),
-        `rm -rf /etc/cfapp && mkdir -p /etc/cfapp && echo server=${SERVICE} > /etc/cfapp/license.conf && cat > /usr/local/bin/cfapp-license && chmod 755 /usr/local/bin/cfapp-license`,
-      ],
-      { input: tool },
-    );
-    if (r.status !== 0) throw new Error(`${n}: ${r.stderr}`);
-  }
+  installLicenseTool(NODES, SERVICE);
 }, 180_000);
 
-afterAll(() => stopLicenseService());
+afterAll(() => licensing.stop());
 
 describe('license-activation with the command driver on 20 nodes', () => {
   it('survives a 60 s licensing outage and a killed worker: every node active once, seats == nodes, no key in history', async () => {
@@ -152,14 +100,14 @@ describe('license-activation with the command driver on 20 nodes', () => {
       const handle = await start(client, 'license-activation', commandSpec);
       // Some nodes are active, the rest are not, when the service goes away.
       while ((await seats(KEY)).used < 5) await new Promise((r) => setTimeout(r, 100));
-      stopLicenseService();
+      licensing.stop();
       const outage = Date.now();
       await new Promise((r) => setTimeout(r, 10_000));
       worker.kill('SIGKILL');
       await new Promise((r) => worker.once('exit', r));
       worker = await startPausedWorker(settings, '');
       await new Promise((r) => setTimeout(r, 60_000 - (Date.now() - outage)));
-      startLicenseService();
+      licensing.start();
       const result = (await handle.result()) as LicenseResult;
       console.log(
         `license-activation of ${NODES.length} nodes with a 60 s outage and a worker kill: ${((Date.now() - started) / 1000).toFixed(1)} s`,

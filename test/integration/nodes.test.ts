@@ -10,6 +10,7 @@ import { hostAddress, labFiles, up } from '../../lab/hosts';
 import type { Drift } from '../../activities/node-config';
 import type { NodeOperationResult } from '../../workflows/rolling';
 import { setupLabLb } from '../fixtures/lb/lab-lb';
+import { CFAPP_LICENSE_COMMANDS, installLicenseTool, licenseService } from '../fixtures/license/service';
 import { testSettings, withWorker } from './helpers';
 import { APPS, installApps, onHost } from './rolling-suite';
 
@@ -23,6 +24,9 @@ const settings = testSettings();
 const cluster = `nodes-${Date.now().toString(36)}`;
 const dir = mkdtempSync(path.join(os.tmpdir(), 'cf-nodes-'));
 const fixture = (f: string) => path.join(__dirname, '../fixtures/app', f);
+// The joining node's license: activated by node-join, its seat freed by node-remove.
+process.env.CF_NODES_LICENSE_KEY = `CFAPP-NODES-${Date.now()}`;
+const licensing = licenseService(dir, { [process.env.CF_NODES_LICENSE_KEY]: 1 });
 
 /** Installs the program only: a further node's config comes from the reference node, not from here. */
 function programPlaybook(): string {
@@ -63,6 +67,12 @@ nodes:
     set: { hostname: '{{ inventory_hostname }}', nick: '{{ inventory_hostname }}' }
     delete: [nodeid]
   health: { http: { path: /check.txt }, successes: 2, intervalSeconds: 0.5, timeoutSeconds: 15 }
+license:
+  hosts: [${NEW}]
+  driver: command
+  command:
+    ${CFAPP_LICENSE_COMMANDS}
+  key: env:CF_NODES_LICENSE_KEY
 `,
   );
   return file;
@@ -88,7 +98,10 @@ const haproxyServers = (lb = LB) =>
     // admin state bit 4 only records a `disabled` in the config the runtime API has since overridden
     .map((f) => `${f[3]}:${(Number(f[6]) & ~4) === 0 ? 'ready' : 'out'}`);
 
+afterAll(() => licensing.stop());
+
 beforeAll(async () => {
+  licensing.start();
   await up([LB, LB2, ...APPS, NEW]);
   await installApps(settings);
   for (const lb of [LB, LB2])
@@ -102,6 +115,7 @@ beforeAll(async () => {
     NEW,
     'systemctl disable --now cfapp 2>/dev/null; userdel cfapp 2>/dev/null; groupdel cfapp 2>/dev/null; rm -rf /opt/cfapp /etc/cfapp /etc/systemd/system/cfapp.service; true',
   );
+  installLicenseTool([NEW], licensing.url);
 });
 
 describe('node-join', () => {
@@ -144,6 +158,13 @@ describe('node-join', () => {
     expect(again.changes).toEqual([]);
     expect(again.changed).toBe(false);
   });
+
+  it("activates the joined node's license once it serves", async () => {
+    const seats = await licensing.seats(process.env.CF_NODES_LICENSE_KEY!);
+    expect(seats.fingerprints).toEqual([onHost(NEW, 'cat /etc/machine-id')]);
+    // the first join activated it; the re-run above found it active and sent nothing
+    expect(Object.values(seats.activations)).toEqual([1]);
+  });
 });
 
 describe('config-drift', () => {
@@ -172,6 +193,8 @@ describe('node-remove', () => {
   it('drains, stops and removes the node from the LB and its config; a re-run changes nothing', async () => {
     const removed = await run<NodeOperationResult>('node-remove', spec([...APPS, NEW]), { node: NEW });
     expect(removed.changes.join('\n')).toMatch(/removed from the LB on lb1, lb4/);
+    expect(removed.changes).toContain('license deactivated (seat freed)');
+    expect((await licensing.seats(process.env.CF_NODES_LICENSE_KEY!)).used).toBe(0);
     for (const lb of [LB, LB2]) {
       expect(haproxyServers(lb)).toEqual(['app1:ready', 'app2:ready', 'app3:ready']);
       expect(onHost(lb, 'grep -c "server app4 " /etc/haproxy/haproxy.cfg || true')).toBe('0');

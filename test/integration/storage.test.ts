@@ -4,10 +4,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { WorkflowFailedError } from '@temporalio/client';
 import { startOperation } from '../../client/connection';
-import { loadSpec } from '../../client/spec';
+import { targetFor } from '../../client/inventory';
+import { loadSpec, storageInput } from '../../client/spec';
 import { buildStorageOperation, type StorageOperation } from '../../client/storage';
 import { down, hostAddress, labFiles, sshArgs, up } from '../../lab/hosts';
-import type { StorageResult } from '../../workflows/storage';
+import { storageNode, type StorageResult } from '../../workflows/storage';
 import { onHost, testSettings, withWorker } from './helpers';
 
 // storage-export and storage-expand through the dev server on real lab hosts. NFS: the server is
@@ -19,7 +20,9 @@ const NFS = 'nfs1';
 const GLUSTER = ['st1', 'st2'];
 const MORE = ['st3', 'st4'];
 const CLIENTS = ['sc1', 'sc2'];
-const ALL = [NFS, ...GLUSTER, ...MORE, ...CLIENTS];
+const KERNEL_NFS = 'nfs2';
+const JOINING = 'sc3';
+const ALL = [NFS, KERNEL_NFS, ...GLUSTER, ...MORE, ...CLIENTS, JOINING];
 const settings = testSettings();
 const cluster = `storage-${Date.now().toString(36)}`;
 const dir = mkdtempSync(path.join(os.tmpdir(), 'cf-storage-'));
@@ -44,6 +47,20 @@ const nfsSpec = spec(
           - hosts: [${CLIENTS.join(', ')}]
             options: [rw, sync, no_subtree_check, all_squash, anonuid=2001, anongid=2001]
   clients: { hosts: [${CLIENTS.join(', ')}], mountPoint: /srv/nfs-shared, version: '4.1', hard: true }
+`,
+);
+
+const kernelSpec = spec(
+  'nfs-kernel',
+  `  kind: nfs
+  ${OWNER}
+  nfs:
+    server: ${KERNEL_NFS}
+    backend: kernel
+    exports:
+      - path: /srv/export
+        clients: [{ hosts: ${CLIENTS[0]}, options: [rw, sync, no_subtree_check, all_squash, anonuid=2001, anongid=2001] }]
+  clients: { hosts: [${CLIENTS[0]}], mountPoint: /srv/nfs-shared }
 `,
 );
 
@@ -150,10 +167,9 @@ describe('storage-export, NFS on nfs-ganesha', () => {
     expect(onHost(CLIENTS[1], `nfs-cat '${nfsUrl('/probe.txt?version=4')}'`)).toBe('from-sc1');
     // all_squash, anonuid: the file belongs to the service user whoever wrote it
     expect(onHost(NFS, 'stat -c %u:%g /srv/export/probe.txt')).toBe('2001:2001');
-    // libnfs-utils has no rm: the server removes it, and a client sees it gone over the wire.
-    expect(onHost(CLIENTS[1], `nfs-ls '${nfsUrl('?version=4')}'`)).toMatch(/probe\.txt/);
+    expect(onHost(CLIENTS[1], `nfs-ls '${nfsUrl('?version=4')}'`)).toMatch(/ 9 probe\.txt$/m);
+    // libnfs-utils has no rm (and ganesha caches directory entries): the server cleans up.
     onHost(NFS, 'rm /srv/export/probe.txt');
-    expect(onHost(CLIENTS[1], `nfs-ls '${nfsUrl('?version=4')}'`)).not.toMatch(/probe\.txt/);
   });
 
   it('changes nothing when run again', async () => {
@@ -161,6 +177,33 @@ describe('storage-export, NFS on nfs-ganesha', () => {
     expect(r.changes).toEqual([]);
     expect(r.changed).toBe(false);
     expect(Object.values(r.recap).every((h) => h.changed === 0)).toBe(true);
+  });
+});
+
+describe('storage-export, NFS with the kernel server', () => {
+  it('merges /etc/exports and checks it with exportfs -v, then says the kernel has no nfsd; a re-run changes nothing', async () => {
+    onHost(
+      KERNEL_NFS,
+      'mkdir -p /srv/other && echo "/srv/other 10.9.9.9(ro,no_subtree_check)   # an operator\'s own export" > /etc/exports',
+    );
+    const r = await run('storage-export', kernelSpec);
+    expect(r.changes).toContain(`${KERNEL_NFS}: /etc/exports`);
+    expect(onHost(KERNEL_NFS, 'cat /etc/exports')).toBe(
+      [
+        "/srv/other 10.9.9.9(ro,no_subtree_check)   # an operator's own export",
+        `/srv/export ${hostAddress(CLIENTS[0])}(rw,sync,no_subtree_check,all_squash,anonuid=2001,anongid=2001)`,
+      ].join('\n'),
+    );
+    const live = onHost(KERNEL_NFS, 'exportfs -v')
+      .split('\n')
+      .find((l) => l.startsWith('/srv/export'));
+    expect(live).toContain(`${hostAddress(CLIENTS[0])}(`);
+    for (const o of ['rw', 'sync', 'no_subtree_check', 'all_squash', 'anonuid=2001', 'anongid=2001'])
+      expect(live?.split(/[(),]/)).toContain(o);
+    expect(r.ok).toBe(false);
+    expect(r.failures.join('\n')).toMatch(/nfs2: the kernel has no NFS server \(no nfsd/);
+    expect(onHost(KERNEL_NFS, 'grep -w nfsd /proc/filesystems || echo none')).toBe('none');
+    expect((await run('storage-export', kernelSpec)).changes).toEqual([]);
   });
 });
 
@@ -211,5 +254,30 @@ describe('storage-export, GlusterFS replica 2', () => {
     expect(info).toMatch(/^Number of Bricks: 2 x 2 = 4$/m);
     expect(onHost(CLIENTS[1], 'cat /srv/shared/kept.txt')).toBe('kept');
     expect((await run('storage-expand', file)).changes).toEqual([]);
+  });
+
+  it('attaches a joining node with the cross-node check (node-join) and detaches it (node-remove)', async () => {
+    const loaded = loadSpec(gluster('expanded', [...GLUSTER, ...MORE]));
+    const attach = (detach: boolean) =>
+      withWorker(settings, (client) =>
+        client.workflow.execute(storageNode, {
+          taskQueue: settings.taskQueue,
+          workflowId: `storage-node/${cluster}/${Date.now()}`,
+          args: [{ ...storageInput(loaded), node: targetFor(loaded.inventory, JOINING), detach }],
+        }),
+      );
+    const attached = await attach(false);
+    expect(attached.ok).toBe(true);
+    expect(attached.clients[JOINING]).toEqual({ mounted: true });
+    expect(attached.crossCheck).toMatchObject({ ran: true, writer: JOINING, reader: CLIENTS[0] });
+    expect(onHost(JOINING, 'cat /srv/shared/kept.txt')).toBe('kept');
+    expect((await attach(false)).changes).toEqual([]);
+
+    const detached = await attach(true);
+    expect(detached.changes).toEqual([`${JOINING}: /srv/shared unmounted, fstab entry removed`]);
+    expect(onHost(JOINING, 'findmnt /srv/shared >/dev/null && echo mounted || echo not')).toBe('not');
+    expect(onHost(JOINING, 'grep -c " /srv/shared " /etc/fstab || true')).toBe('0');
+    // the others keep the storage
+    expect(onHost(CLIENTS[0], 'cat /srv/shared/kept.txt')).toBe('kept');
   });
 });
