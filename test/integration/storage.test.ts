@@ -280,4 +280,26 @@ describe('storage-export, GlusterFS replica 2', () => {
     // the others keep the storage
     expect(onHost(CLIENTS[0], 'cat /srv/shared/kept.txt')).toBe('kept');
   });
+
+  it('InterWorx layout (seed 001): mounts at /chroot and turns /home into a link to /chroot/home, keeping the old /home', async () => {
+    onHost(JOINING, 'mkdir -p /home/siteuser && echo mine > /home/siteuser/marker');
+    const file = spec(
+      'interworx',
+      `  kind: glusterfs
+  ${OWNER}
+  glusterfs: { servers: [${[...GLUSTER, ...MORE].join(', ')}], volume: shared, replica: 2, brick: /srv/bricks/shared, allowRootBrick: true, options: { performance.cache-size: 64MB } }
+  clients: { hosts: [${JOINING}], mountPoint: /chroot, chrootHome: true }
+`,
+    );
+    const r = await run('storage-export', file);
+    expect(r.ok).toBe(true);
+    expect(r.changes).toContain(`${JOINING}: /home → /chroot/home`);
+    expect(onHost(JOINING, 'readlink /home')).toBe('/chroot/home');
+    expect(onHost(JOINING, 'cat /home/siteuser/marker /home.before-clusterflow/siteuser/marker')).toBe(
+      'mine\nmine',
+    );
+    // on the shared volume: another client sees the user's home
+    expect(onHost(CLIENTS[0], 'cat /srv/shared/home/siteuser/marker')).toBe('mine');
+    expect((await run('storage-export', file)).changes).toEqual([]);
+  });
 });
