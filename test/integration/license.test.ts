@@ -159,6 +159,23 @@ describe('license-activation with the command driver on 20 nodes', () => {
     expect(warned.ok).toBe(false);
     expect(warned.nodes[0].warning).toMatch(/^expires in \d+ day\(s\)$/);
   });
+
+  it('frees every seat with license-deactivate, and activates all 20 again with the service up', async () => {
+    const timed = async (op: LicenseOperation) => {
+      const t = Date.now();
+      const r = await run(op, commandSpec);
+      console.log(
+        `${op} of ${NODES.length} nodes (command driver, concurrency 5): ${((Date.now() - t) / 1000).toFixed(1)} s`,
+      );
+      return r;
+    };
+    const off = await timed('license-deactivate');
+    expect(off.nodes.every((n) => n.outcome === 'deactivated')).toBe(true);
+    expect((await seats(KEY)).used).toBe(0);
+    const on = await timed('license-activation');
+    expect(on.nodes.every((n) => n.outcome === 'activated')).toBe(true);
+    expect((await seats(KEY)).used).toBe(NODES.length);
+  });
 });
 
 describe('license-activation with the HTTP driver', () => {
