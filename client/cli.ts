@@ -5,7 +5,9 @@ import { FactsInputSchema, type FactsResult } from '../common/facts';
 import { SshPool } from '../activities/ssh/pool';
 import { createWorker } from '../worker';
 import {
+  BadConnectionSettings,
   connectClient,
+  connectionOptions,
   startOperation,
   temporalSettings,
   TemporalUnreachable,
@@ -22,6 +24,7 @@ import type { DbOperationResult } from '../workflows/db';
 import { renderRecap, renderTasks } from './play-output';
 import {
   buildNodeOperation,
+  NODE_OPERATIONS,
   renderDrift,
   renderNodeResult,
   renderRolling,
@@ -29,8 +32,12 @@ import {
   type NodeOperationOptions,
   type StartableOperation,
 } from './nodes';
-import { buildStorageOperation, renderStorage } from './storage';
-import { buildLicenseOperation, renderLicense } from './license';
+import { buildStorageOperation, renderStorage, STORAGE_OPERATIONS, type StorageOperation } from './storage';
+import { validateSpec } from './validate';
+import { listWorkflows, renderList, renderStatus, workflowStatus } from './observe';
+import { createCodecServer } from './codec-server';
+import { AesGcmCodec, loadCodecKey } from '../worker/codec';
+import { buildLicenseOperation, LICENSE_OPERATIONS, renderLicense, type LicenseOperation } from './license';
 import { createSchedule, listSchedules, renderSchedule, renderSchedules, summarize } from './schedule';
 import type { NodeOperationResult, RollingResult } from '../workflows/rolling';
 import type { PlayResult } from '../common/play';
@@ -45,6 +52,13 @@ interface ConnectionFlags {
   namespace?: string;
   taskQueue?: string;
   uiUrl?: string;
+  tls?: boolean;
+  tlsCertPath?: string;
+  tlsKeyPath?: string;
+  tlsCaPath?: string;
+  tlsServerName?: string;
+  apiKeyFile?: string;
+  codecKey?: string;
 }
 
 function withConnectionOptions(cmd: Command): Command {
@@ -56,7 +70,30 @@ function withConnectionOptions(cmd: Command): Command {
         'CLUSTERFLOW_TASK_QUEUE',
       ),
     )
-    .addOption(new Option('--ui-url <url>', 'Temporal Web UI base URL, for links').env('CLUSTERFLOW_UI_URL'));
+    .addOption(new Option('--ui-url <url>', 'Temporal Web UI base URL, for links').env('CLUSTERFLOW_UI_URL'))
+    .addOption(new Option('--tls', 'connect with TLS (implied by the options below)'))
+    .addOption(new Option('--tls-cert-path <file>', 'client certificate for mTLS').env('TEMPORAL_TLS_CERT'))
+    .addOption(new Option('--tls-key-path <file>', 'client private key for mTLS').env('TEMPORAL_TLS_KEY'))
+    .addOption(
+      new Option('--tls-ca-path <file>', 'CA that signed the server certificate').env('TEMPORAL_TLS_CA'),
+    )
+    .addOption(
+      new Option('--tls-server-name <name>', 'server name to verify instead of the address host').env(
+        'TEMPORAL_TLS_SERVER_NAME',
+      ),
+    )
+    .addOption(
+      new Option(
+        '--api-key-file <file>',
+        'a file holding the API key (or TEMPORAL_API_KEY); never the key itself on the command line',
+      ),
+    )
+    .addOption(
+      new Option(
+        '--codec-key <ref>',
+        'encrypt payloads (AES-GCM) with the key at env:NAME or file:/path',
+      ).env('CLUSTERFLOW_CODEC_KEY'),
+    );
 }
 
 const program = new Command('clusterflow').description(
@@ -73,7 +110,7 @@ withConnectionOptions(
   const settings = temporalSettings(flags);
   let connection: NativeConnection;
   try {
-    connection = await NativeConnection.connect({ address: settings.address });
+    connection = await NativeConnection.connect(connectionOptions(settings));
   } catch (err) {
     throw new TemporalUnreachable(settings.address, err);
   }
@@ -84,6 +121,7 @@ withConnectionOptions(
     namespace: settings.namespace,
     taskQueue: settings.taskQueue,
     deps: { pool, temporal },
+    codecKey: settings.codecKey,
   });
   console.log(
     `worker: polling task queue "${settings.taskQueue}" on ${settings.address} (namespace ${settings.namespace})`,
@@ -413,6 +451,125 @@ async function runBuilt<R extends { ok: boolean }>(
   if (!result.ok) process.exitCode = ExitCode.operationFailed;
 }
 
+program
+  .command('validate')
+  .description('check a cluster spec: every error with the path of its field, before anything runs (exit 2)')
+  .requiredOption('-f, --file <spec.yml>', 'cluster spec file')
+  .option('-i, --inventory <file>', "inventory (overrides the spec's `inventory`)")
+  .option('--json', 'print the result as JSON')
+  .action((flags: { file: string; inventory?: string; json?: boolean }) => {
+    const v = validateSpec(flags.file, { inventory: flags.inventory });
+    if (flags.json) console.log(JSON.stringify(v, null, 2));
+    else if (v.valid) console.log(`${v.file}: valid (${v.sections.join(', ') || 'no sections'})`);
+    else console.error(`${v.file}: ${v.problems.length} problem(s)\n  ${v.problems.join('\n  ')}`);
+    if (!v.valid) process.exitCode = ExitCode.badInput;
+  });
+
+program
+  .command('codec-server')
+  .description(
+    "decode encrypted payloads for the Temporal Web UI with the operator's key (--ui-codec-endpoint)",
+  )
+  .requiredOption('--codec-key <ref>', 'the key at env:NAME or file:/path (the same as the workers)')
+  .option('--port <n>', 'listen port', '8888')
+  .option('--bind <address>', 'listen address', '127.0.0.1')
+  .option('--ui-origin <url>', 'the Web UI origin allowed to call it', 'http://127.0.0.1:8233')
+  .action(async (flags: { codecKey: string; port: string; bind: string; uiOrigin: string }) => {
+    let key: Buffer;
+    try {
+      key = loadCodecKey(flags.codecKey);
+    } catch (err) {
+      throw new BadInput((err as Error).message);
+    }
+    const server = createCodecServer(new AesGcmCodec(key), { uiOrigin: flags.uiOrigin });
+    await new Promise<void>((resolve) => server.listen(Number(flags.port), flags.bind, resolve));
+    console.log(`codec server: http://${flags.bind}:${flags.port} for the UI at ${flags.uiOrigin}`);
+    await new Promise<void>((resolve) => process.once('SIGTERM', resolve).once('SIGINT', resolve));
+    server.close();
+  });
+
+specCommand(
+  program
+    .command('run <operation>')
+    .description(
+      `start any spec operation (${[...Object.keys(NODE_OPERATIONS), ...Object.keys(STORAGE_OPERATIONS), ...Object.keys(LICENSE_OPERATIONS)].join(', ')}); prints its ID and UI link`,
+    )
+    .option('--wait', 'wait for the result and print it (default: return at once)')
+    .option('--node <name>', 'node-join / node-remove: the node')
+    .option('--only <nodes>', 'rolling-maintenance / license-*: only these nodes')
+    .option('--play <playbook>', 'rolling-maintenance: the action')
+    .option('--fix', 'config-drift: converge')
+    .option('--force', 'license-activation: activate again where already active'),
+).action((operation: string, flags: NodeFlags & { wait?: boolean; node?: string; force?: boolean }) => {
+  const loaded = loadSpec(flags.file, { inventory: flags.inventory });
+  const wait = { ...flags, wait: Boolean(flags.wait) };
+  if (operation in NODE_OPERATIONS) return runNodeOperation(operation as NodeOperation, wait, flags.node);
+  if (operation in STORAGE_OPERATIONS)
+    return runBuilt(buildStorageOperation(loaded, operation as StorageOperation), wait, renderStorage);
+  if (operation in LICENSE_OPERATIONS)
+    return runBuilt(
+      buildLicenseOperation(loaded, operation as LicenseOperation, {
+        only: csv(flags.only),
+        force: flags.force,
+      }),
+      wait,
+      renderLicense,
+    );
+  throw new BadInput(`run: unknown operation "${operation}"`);
+});
+
+withConnectionOptions(
+  program
+    .command('list')
+    .description('clusterflow workflows from Temporal visibility, newest first')
+    .option('--cluster <name>', 'only this cluster (ClusterName)')
+    .option('--operation <op>', 'only this operation (Operation)')
+    .option('--running', 'only running workflows')
+    .option('--limit <n>', 'at most this many', '50')
+    .option('--json', 'print the result as JSON'),
+).action(
+  async (
+    flags: ConnectionFlags & {
+      cluster?: string;
+      operation?: string;
+      running?: boolean;
+      limit: string;
+      json?: boolean;
+    },
+  ) => {
+    let rows;
+    try {
+      rows = await listWorkflows(await connectClient(temporalSettings(flags)), {
+        ...flags,
+        limit: Number(flags.limit),
+      });
+    } catch (err) {
+      if ((err as Error).message.startsWith('--')) throw new BadInput((err as Error).message);
+      throw err;
+    }
+    console.log(flags.json ? JSON.stringify(rows, null, 2) : renderList(rows));
+  },
+);
+withConnectionOptions(
+  program
+    .command('status <workflowId>')
+    .description('state, phase, live progress or result of one workflow')
+    .option('--json', 'print the result as JSON'),
+).action(async (workflowId: string, flags: ConnectionFlags & { json?: boolean }) => {
+  const s = await workflowStatus(await connectClient(temporalSettings(flags)), workflowId);
+  console.log(flags.json ? JSON.stringify(s, null, 2) : renderStatus(s));
+  if (s.status === 'FAILED' || s.status === 'TERMINATED' || s.status === 'TIMED_OUT')
+    process.exitCode = ExitCode.operationFailed;
+});
+withConnectionOptions(
+  program
+    .command('cancel <workflowId>')
+    .description('cancel a workflow: it compensates (puts nodes back, releases locks) before it ends'),
+).action(async (workflowId: string, flags: ConnectionFlags) => {
+  await (await connectClient(temporalSettings(flags))).workflow.getHandle(workflowId).cancel();
+  console.log(`${workflowId}: cancellation requested`);
+});
+
 const storageCmd = program
   .command('storage')
   .description('shared storage: NFS exports or a GlusterFS volume');
@@ -584,7 +741,8 @@ export async function main(argv = process.argv): Promise<void> {
       err instanceof InventoryError ||
       err instanceof BadInput ||
       err instanceof PlaybookError ||
-      err instanceof SpecError
+      err instanceof SpecError ||
+      err instanceof BadConnectionSettings
     ) {
       console.error(`clusterflow: bad input: ${err.message}`);
       process.exitCode = ExitCode.badInput;

@@ -1,4 +1,11 @@
-import { Client, Connection, type WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
+import { readFileSync } from 'node:fs';
+import {
+  Client,
+  Connection,
+  type TLSConfig,
+  type WorkflowHandleWithFirstExecutionRunId,
+} from '@temporalio/client';
+import { clientDataConverter } from '../worker/codec';
 import { ClusterName, Operation, Phase, TargetHosts } from '../common/search-attributes';
 import { DEFAULT_TASK_QUEUE } from '../common/task-queue';
 
@@ -8,16 +15,85 @@ export interface TemporalSettings {
   namespace: string;
   taskQueue: string;
   uiUrl: string;
+  /** TLS to the frontend: on by itself, or implied by a client certificate, a CA or an API key. */
+  tls?: boolean;
+  tlsCertPath?: string;
+  tlsKeyPath?: string;
+  tlsCaPath?: string;
+  tlsServerName?: string;
+  /** Temporal Cloud style API key; sent as a bearer token. Read from a file or the environment. */
+  apiKey?: string;
+  /** Payload encryption key reference (env:NAME / file:/path): the same on clients and workers. */
+  codecKey?: string;
 }
 
-export function temporalSettings(flags: Partial<TemporalSettings> = {}): TemporalSettings {
+const env = (name: string) => process.env[name] || undefined;
+
+export function temporalSettings(
+  flags: Partial<TemporalSettings> & { apiKeyFile?: string } = {},
+): TemporalSettings {
+  let apiKey = flags.apiKey ?? env('TEMPORAL_API_KEY');
+  if (flags.apiKeyFile) {
+    try {
+      apiKey = readFileSync(flags.apiKeyFile, 'utf8').trim();
+    } catch (err) {
+      throw new BadConnectionSettings(
+        `--api-key-file: cannot read ${flags.apiKeyFile} (${(err as NodeJS.ErrnoException).code})`,
+      );
+    }
+  }
   return {
-    address: flags.address ?? process.env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233',
-    namespace: flags.namespace ?? process.env.TEMPORAL_NAMESPACE ?? 'default',
-    taskQueue: flags.taskQueue ?? process.env.CLUSTERFLOW_TASK_QUEUE ?? DEFAULT_TASK_QUEUE,
-    uiUrl: (flags.uiUrl ?? process.env.CLUSTERFLOW_UI_URL ?? 'http://127.0.0.1:8233').replace(/\/$/, ''),
+    address: flags.address ?? env('TEMPORAL_ADDRESS') ?? '127.0.0.1:7233',
+    namespace: flags.namespace ?? env('TEMPORAL_NAMESPACE') ?? 'default',
+    taskQueue: flags.taskQueue ?? env('CLUSTERFLOW_TASK_QUEUE') ?? DEFAULT_TASK_QUEUE,
+    uiUrl: (flags.uiUrl ?? env('CLUSTERFLOW_UI_URL') ?? 'http://127.0.0.1:8233').replace(/\/$/, ''),
+    tls: flags.tls ?? (env('TEMPORAL_TLS') ? env('TEMPORAL_TLS') === 'true' : undefined),
+    tlsCertPath: flags.tlsCertPath ?? env('TEMPORAL_TLS_CERT'),
+    tlsKeyPath: flags.tlsKeyPath ?? env('TEMPORAL_TLS_KEY'),
+    tlsCaPath: flags.tlsCaPath ?? env('TEMPORAL_TLS_CA'),
+    tlsServerName: flags.tlsServerName ?? env('TEMPORAL_TLS_SERVER_NAME'),
+    apiKey,
+    codecKey: flags.codecKey ?? env('CLUSTERFLOW_CODEC_KEY'),
   };
 }
+
+/**
+ * The connection options for the client and the worker alike, as the temporal CLI reads them:
+ * a client certificate and key (mTLS), a CA, a server name, or an API key (which implies TLS).
+ */
+export function connectionOptions(settings: TemporalSettings): {
+  address: string;
+  tls?: TLSConfig | boolean;
+  apiKey?: string;
+} {
+  const read = (file: string, flag: string) => {
+    try {
+      return readFileSync(file);
+    } catch (err) {
+      throw new BadConnectionSettings(
+        `${flag}: cannot read ${file} (${(err as NodeJS.ErrnoException).code})`,
+      );
+    }
+  };
+  if (Boolean(settings.tlsCertPath) !== Boolean(settings.tlsKeyPath))
+    throw new BadConnectionSettings('--tls-cert-path and --tls-key-path go together (mTLS needs both)');
+  const wantsTls =
+    settings.tls ??
+    Boolean(settings.tlsCertPath || settings.tlsCaPath || settings.tlsServerName || settings.apiKey);
+  if (!wantsTls) return { address: settings.address, apiKey: settings.apiKey };
+  const tls: TLSConfig = {};
+  if (settings.tlsCertPath && settings.tlsKeyPath)
+    tls.clientCertPair = {
+      crt: read(settings.tlsCertPath, '--tls-cert-path'),
+      key: read(settings.tlsKeyPath, '--tls-key-path'),
+    };
+  if (settings.tlsCaPath) tls.serverRootCACertificate = read(settings.tlsCaPath, '--tls-ca-path');
+  if (settings.tlsServerName) tls.serverNameOverride = settings.tlsServerName;
+  return { address: settings.address, tls: Object.keys(tls).length ? tls : true, apiKey: settings.apiKey };
+}
+
+/** Connection flags that contradict each other or name files that are not there: exit 2. */
+export class BadConnectionSettings extends Error {}
 
 export class TemporalUnreachable extends Error {
   constructor(address: string, cause: unknown) {
@@ -28,9 +104,14 @@ export class TemporalUnreachable extends Error {
 
 export async function connectClient(settings: TemporalSettings): Promise<Client> {
   try {
-    const connection = await Connection.connect({ address: settings.address, connectTimeout: 5000 });
-    return new Client({ connection, namespace: settings.namespace });
+    const connection = await Connection.connect({ ...connectionOptions(settings), connectTimeout: 5000 });
+    return new Client({
+      connection,
+      namespace: settings.namespace,
+      dataConverter: clientDataConverter(settings.codecKey),
+    });
   } catch (err) {
+    if (err instanceof BadConnectionSettings) throw err;
     throw new TemporalUnreachable(settings.address, err);
   }
 }
@@ -48,7 +129,7 @@ export function workflowId(operation: string, cluster: string, at = new Date()):
 
 /** Waits until some worker polls `taskQueue`, so a workflow started next is picked up at once. */
 export async function waitForWorker(settings: TemporalSettings, timeoutMs = 60_000): Promise<void> {
-  const connection = await Connection.connect({ address: settings.address });
+  const connection = await Connection.connect(connectionOptions(settings));
   try {
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {

@@ -1,5 +1,6 @@
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../activities';
+import { AesGcmCodec, loadCodecKey } from './codec';
 
 export interface ClusterflowWorkerOptions {
   connection: NativeConnection;
@@ -8,6 +9,8 @@ export interface ClusterflowWorkerOptions {
   deps?: ActivityDeps;
   /** A pre-built workflow bundle (tests build it once); otherwise workflows/ is bundled at start. */
   workflowBundle?: WorkerOptions['workflowBundle'];
+  /** Payload encryption key reference (env:NAME / file:/path); off when absent. */
+  codecKey?: string;
 }
 
 /** One worker serves every clusterflow workflow and activity on one task queue. */
@@ -17,6 +20,14 @@ export function createWorker(options: ClusterflowWorkerOptions): Promise<Worker>
     namespace: options.namespace,
     taskQueue: options.taskQueue,
     activities: createActivities(options.deps),
+    ...(options.codecKey
+      ? {
+          dataConverter: {
+            payloadCodecs: [new AesGcmCodec(loadCodecKey(options.codecKey))],
+            failureConverterPath: require.resolve('./failure-converter'),
+          },
+        }
+      : {}),
     ...(options.workflowBundle
       ? { workflowBundle: options.workflowBundle }
       : { workflowsPath: require.resolve('../workflows') }),

@@ -1,6 +1,7 @@
 import {
   ActivityFailure,
   ApplicationFailure,
+  isCancellation,
   proxyActivities,
   upsertSearchAttributes,
 } from '@temporalio/workflow';
@@ -78,6 +79,7 @@ async function eachNode(
     try {
       return await work(node);
     } catch (err) {
+      if (isCancellation(err)) throw err; // a cancelled run ends cancelled, not "failed" per node
       return { node: node.name, outcome: 'failed', reason: reasonOf(err) };
     } finally {
       done++;

@@ -9,7 +9,7 @@ import { loadSpec } from '../../client/spec';
 import { labFiles, up } from '../../lab/hosts';
 import { CFAPP_LICENSE_COMMANDS, installLicenseTool, licenseService } from '../fixtures/license/service';
 import type { LicenseResult } from '../../workflows/license';
-import { onHost, startPausedWorker, testSettings, withWorker } from './helpers';
+import { historyText, onHost, startPausedWorker, testSettings, withWorker } from './helpers';
 
 // license-activation, -status and -deactivate through the dev server on 20 lab nodes against a real
 // licensing service (test/fixtures/license/licsrv.py, on the lab bridge). The service is stopped for
@@ -68,20 +68,6 @@ const run = (operation: LicenseOperation, file: string) =>
     settings,
     async (client) => (await start(client, operation, file)).result() as Promise<LicenseResult>,
   );
-
-/** Every string and payload (decoded) of a workflow's history, to search for the key. */
-async function historyText(client: Client, workflowId: string): Promise<string> {
-  const history = await client.workflow.getHandle(workflowId).fetchHistory();
-  const out: string[] = [];
-  const walk = (v: unknown): void => {
-    if (v instanceof Uint8Array) out.push(Buffer.from(v).toString('utf8'));
-    else if (typeof v === 'string') out.push(v);
-    else if (Array.isArray(v)) v.forEach(walk);
-    else if (v && typeof v === 'object') Object.values(v).forEach(walk);
-  };
-  walk(history);
-  return out.join('\n');
-}
 
 beforeAll(async () => {
   licensing.start();
