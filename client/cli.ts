@@ -34,6 +34,7 @@ import {
 } from './nodes';
 import { buildStorageOperation, renderStorage, STORAGE_OPERATIONS, type StorageOperation } from './storage';
 import { validateSpec } from './validate';
+import { renderResult, watchWorkflow } from './watch';
 import { listWorkflows, renderList, renderStatus, workflowStatus } from './observe';
 import { createCodecServer } from './codec-server';
 import { AesGcmCodec, loadCodecKey } from '../worker/codec';
@@ -518,6 +519,23 @@ specCommand(
   throw new BadInput(`run: unknown operation "${operation}"`);
 });
 
+withConnectionOptions(
+  program
+    .command('watch <workflowId>')
+    .description('live progress per host and phase, a progress bar, then the result')
+    .option('--json', 'print the result as JSON at the end'),
+).action(async (workflowId: string, flags: ConnectionFlags & { json?: boolean }) => {
+  const client = await connectClient(temporalSettings(flags));
+  const w = await watchWorkflow(client, workflowId, {
+    tty: Boolean(process.stderr.isTTY) && !flags.json,
+    write: (line) => console.error(line),
+  });
+  if (flags.json) console.log(JSON.stringify({ workflowId, ...w }, null, 2));
+  else if (w.result !== undefined) console.log(renderResult(w.operation, w.result));
+  else console.log(`${workflowId}: ${w.status}`);
+  const ok = (w.result as { ok?: boolean } | undefined)?.ok;
+  if (w.status !== 'COMPLETED' || ok === false) process.exitCode = ExitCode.operationFailed;
+});
 withConnectionOptions(
   program
     .command('list')

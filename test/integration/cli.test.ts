@@ -6,7 +6,7 @@ import { labFiles } from '../../lab/hosts';
 import { testSettings, withWorker } from './helpers';
 
 // The operator's loop through the real CLI against the dev server: `run` an operation, follow it
-// with `status` and `list` (visibility on the search attributes), `cancel` one that hangs.
+// with `status`, `watch` and `list` (visibility on the search attributes), `cancel` one that hangs.
 
 const settings = testSettings();
 const cluster = `cli-${Date.now().toString(36)}`;
@@ -51,7 +51,7 @@ async function statusOf(id: string, until: (s: { status: string; phase?: string 
   }
 }
 
-it('runs an operation, shows its status and result, lists it by cluster, and cancels a hanging one', async () => {
+it('runs an operation, shows its status and result, watches one to its end, lists them by cluster, and cancels a hanging one', async () => {
   await withWorker(settings, async () => {
     const started = await cli('run', 'license-status', '-f', spec('status', 'true'), '--json');
     expect(started.code).toBe(0);
@@ -73,15 +73,27 @@ it('runs an operation, shows its status and result, lists it by cluster, and can
     const human = await cli('status', workflowId);
     expect(human.stdout).toMatch(/status: {2}COMPLETED, phase 2 not-active/);
 
+    // watch: follows a run to its end and prints the operation's own result table
+    const activation = JSON.parse(
+      (await cli('run', 'license-activation', '-f', spec('fast', `sleep 1; touch /tmp/${cluster}`), '--json'))
+        .stdout,
+    ).workflowId;
+    const watched = await cli('watch', activation);
+    expect(watched.code).toBe(0);
+    expect(watched.stderr).toMatch(/^phase: /m);
+    expect(watched.stdout).toMatch(/license-activation: 2 activated/);
+    expect(watched.stdout).toMatch(/node1.*ACTIVATED.*2099-01-31/);
+
     const hanging = JSON.parse(
-      (await cli('run', 'license-activation', '-f', spec('slow', 'sleep 300'), '--json')).stdout,
+      // --force: the nodes are active now; activate again, and hang doing it
+      (await cli('run', 'license-activation', '-f', spec('slow', 'sleep 300'), '--force', '--json')).stdout,
     ).workflowId;
     const running = await statusOf(hanging, (s) => s.status === 'RUNNING' && s.phase !== 'queued');
     expect(running.status).toBe('RUNNING');
 
     const listed = JSON.parse((await cli('list', '--cluster', cluster, '--json')).stdout);
     expect(listed.map((r: { workflowId: string }) => r.workflowId).sort()).toEqual(
-      [workflowId, hanging].sort(),
+      [workflowId, activation, hanging].sort(),
     );
     const runningOnly = JSON.parse((await cli('list', '--cluster', cluster, '--running', '--json')).stdout);
     expect(runningOnly.map((r: { workflowId: string }) => r.workflowId)).toEqual([hanging]);
