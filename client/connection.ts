@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { hostname, userInfo } from 'node:os';
 import {
   Client,
   Connection,
@@ -173,5 +174,10 @@ export function startOperation<A>(
       { key: Phase, value: 'queued' },
     ],
     staticSummary: op.summary,
+    staticDetails: [
+      `**${op.operation}** on cluster **${op.cluster}**`,
+      `hosts: ${op.hosts.join(', ') || '(none)'}`,
+      `started by ${userInfo().username}@${hostname()} with clusterflow`,
+    ].join('\n\n'),
   });
 }

@@ -1,10 +1,4 @@
-import {
-  ActivityFailure,
-  ApplicationFailure,
-  isCancellation,
-  proxyActivities,
-  upsertSearchAttributes,
-} from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, isCancellation, proxyActivities } from '@temporalio/workflow';
 import type { Duration } from '@temporalio/common';
 import type { Activities } from '../activities';
 import { mapWithLimit } from '../common/concurrency';
@@ -16,7 +10,7 @@ import {
   type LicenseInput,
   type LicenseNode,
 } from '../common/license';
-import { Phase } from '../common/search-attributes';
+import { detailsTable, showPhase } from './ui';
 
 // License activation per node (seed 000: "activation on each individual server node"). A licensing
 // service outage is waited out: each node's activity is retried with backoff for hours, and each
@@ -72,19 +66,26 @@ async function eachNode(
   input: LicenseInput,
   work: (node: LicenseNode) => Promise<NodeLicenseResult>,
 ): Promise<NodeLicenseResult[]> {
-  let done = 0;
-  const phase = () => upsertSearchAttributes([{ key: Phase, value: `${done}/${input.nodes.length} nodes` }]);
+  const finished: NodeLicenseResult[] = [];
+  const phase = () =>
+    showPhase(`${finished.length}/${input.nodes.length} nodes`, [
+      detailsTable(
+        ['node', 'outcome', 'expires', 'note'],
+        finished.map((n) => [n.node, n.outcome, n.expires, n.reason ?? n.warning]),
+      ),
+    ]);
   phase();
   return mapWithLimit(input.nodes, input.section.concurrency, async (node) => {
+    let r: NodeLicenseResult;
     try {
-      return await work(node);
+      r = await work(node);
     } catch (err) {
       if (isCancellation(err)) throw err; // a cancelled run ends cancelled, not "failed" per node
-      return { node: node.name, outcome: 'failed', reason: reasonOf(err) };
-    } finally {
-      done++;
-      phase();
+      r = { node: node.name, outcome: 'failed', reason: reasonOf(err) };
     }
+    finished.push(r);
+    phase();
+    return r;
   });
 }
 
@@ -100,7 +101,12 @@ function finish(
     .map((o) => `${count(o)} ${o}`);
   const warned = nodes.filter((n) => n.warning).length;
   const summary = [...parts, ...(warned ? [`${warned} expiring soon`] : [])].join(', ') || 'no nodes';
-  upsertSearchAttributes([{ key: Phase, value: summary }]);
+  showPhase(summary, [
+    detailsTable(
+      ['node', 'outcome', 'expires', 'note'],
+      nodes.map((n) => [n.node, n.outcome, n.expires, n.reason ?? n.warning]),
+    ),
+  ]);
   return {
     cluster: input.cluster,
     operation,
@@ -117,7 +123,10 @@ export async function licenseActivation(input: LicenseInput & { force: boolean }
     throw ApplicationFailure.nonRetryable('license.hosts: no nodes to activate', 'BadInput');
   const acts = activitiesFor(input);
   const nodes = await eachNode(input, async (node) => {
-    const r = await acts.licenseActivate({ node, driver: driverOf(input), force: input.force });
+    const r = await acts.licenseActivate.executeWithOptions(
+      { summary: `${node.name}: license check, activate, verify` },
+      [{ node, driver: driverOf(input), force: input.force }],
+    );
     return { node: node.name, outcome: r.outcome, expires: r.expires };
   });
   return finish(
@@ -132,7 +141,10 @@ export async function licenseActivation(input: LicenseInput & { force: boolean }
 export async function licenseDeactivate(input: LicenseInput): Promise<LicenseResult> {
   const acts = activitiesFor(input);
   const nodes = await eachNode(input, async (node) => {
-    const r = await acts.licenseDeactivate({ node, driver: driverOf(input) });
+    const r = await acts.licenseDeactivate.executeWithOptions(
+      { summary: `${node.name}: license deactivate` },
+      [{ node, driver: driverOf(input) }],
+    );
     return { node: node.name, outcome: r.released ? 'deactivated' : 'not-active' };
   });
   return finish(
@@ -152,7 +164,9 @@ export async function licenseStatus(input: LicenseInput): Promise<LicenseResult>
   const acts = activitiesFor(input, '5 minutes');
   const now = new Date(); // workflow time: deterministic on replay
   const nodes = await eachNode(input, async (node) => {
-    const s = await acts.licenseCheck({ node, driver: driverOf(input) });
+    const s = await acts.licenseCheck.executeWithOptions({ summary: `${node.name}: license check` }, [
+      { node, driver: driverOf(input) },
+    ]);
     const daysLeft = s.expires ? daysUntil(s.expires, now) : undefined;
     const warning =
       daysLeft !== undefined && daysLeft <= input.section.expiryWarningDays

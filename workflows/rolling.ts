@@ -33,6 +33,7 @@ import { play, playBatch } from './play';
 import { storageNode } from './storage';
 import { approveSignal } from './db';
 import { withClusterLock } from './lock';
+import { detailsTable, showPhase } from './ui';
 
 // Rolling maintenance behind a load balancer: per node, out of every LB, sessions drained, the
 // work done, proven healthy, back in — batch by batch. Whatever happens (failure, abort,
@@ -164,18 +165,20 @@ class NodeRunner {
     r.phase = phase;
     this.log(`${r.node}: ${phase}`);
     const active = this.progress.nodes.filter((n) => n.phase !== 'waiting' && n.phase !== 'finished');
-    upsertSearchAttributes([
-      {
-        key: Phase,
-        value: [
-          this.progress.batches ? `batch ${this.progress.batch}/${this.progress.batches}` : '',
-          active.map((n) => `${n.node} ${n.phase}`).join(', '),
-        ]
-          .filter(Boolean)
-          .join(': ')
-          .slice(0, 250),
-      },
-    ]);
+    showPhase(
+      [
+        this.progress.batches ? `batch ${this.progress.batch}/${this.progress.batches}` : '',
+        active.map((n) => `${n.node} ${n.phase}`).join(', '),
+      ]
+        .filter(Boolean)
+        .join(': '),
+      [
+        detailsTable(
+          ['node', 'batch', 'phase', 'sessions left', 'outcome'],
+          this.progress.nodes.map((n) => [n.node, n.batch, n.phase, n.sessionsLeft, n.outcome]),
+        ),
+      ],
+    );
   }
 
   finish(r: NodeReport, outcome: NodeOutcome, reason?: string) {
@@ -212,14 +215,19 @@ class NodeRunner {
   async takeOut(node: NodeInfo, r: NodeReport) {
     const t = Date.now();
     const health = this.input.settings.health;
-    const out = await acts.takeOut({
-      precheck: {
-        ...this.gateArgs(node),
-        successes: 1,
-        timeoutSeconds: Math.max(5, health.intervalSeconds * 3),
-      },
-      drain: this.input.loadBalancer ? this.drainArgs(node, 'disabled') : undefined,
-    });
+    const out = await acts.takeOut.executeWithOptions(
+      { summary: `${node.name}: health pre-check, drain in every LB` },
+      [
+        {
+          precheck: {
+            ...this.gateArgs(node),
+            successes: 1,
+            timeoutSeconds: Math.max(5, health.intervalSeconds * 3),
+          },
+          drain: this.input.loadBalancer ? this.drainArgs(node, 'disabled') : undefined,
+        },
+      ],
+    );
     r.timings.healthMs += out.precheck.ms;
     r.timings.drainMs += Date.now() - t - out.precheck.ms;
     return out;
@@ -228,10 +236,15 @@ class NodeRunner {
   /** The health gate and, if healthy, back into every LB and seen up: one round trip. */
   async putBack(node: NodeInfo, r: NodeReport) {
     const lb = this.input.loadBalancer;
-    const back = await acts.putBack({
-      gate: this.gateArgs(node),
-      enable: lb ? { lb, member: node.member, timeoutMs: 30_000 } : undefined,
-    });
+    const back = await acts.putBack.executeWithOptions(
+      { summary: `${node.name}: health gate, enable in every LB` },
+      [
+        {
+          gate: this.gateArgs(node),
+          enable: lb ? { lb, member: node.member, timeoutMs: 30_000 } : undefined,
+        },
+      ],
+    );
     r.timings.healthMs += back.gate.ms;
     r.timings.lbMs += back.lbMs;
     this.changed(r, 'ready', back.enabled);
@@ -276,7 +289,12 @@ class NodeRunner {
     const deadline = t + timeoutSeconds * 1000;
     try {
       for (let first = true; ; first = false) {
-        const poll = first && firstPoll ? firstPoll : await acts.drainPoll(this.drainArgs(node, onceDrained));
+        const poll =
+          first && firstPoll
+            ? firstPoll
+            : await acts.drainPoll.executeWithOptions({ summary: `${node.name}: drain poll` }, [
+                this.drainArgs(node, onceDrained),
+              ]);
         if (first) this.changed(r, 'drain', poll.reasserted);
         else if (poll.reasserted.length) {
           const note = `${node.name}: drain re-asserted on ${poll.reasserted.join(', ')} (the LB had lost it, e.g. a reload)`;

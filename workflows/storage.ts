@@ -1,18 +1,13 @@
-import {
-  ApplicationFailure,
-  proxyActivities,
-  upsertSearchAttributes,
-  workflowInfo,
-} from '@temporalio/workflow';
+import { ApplicationFailure, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { mapWithLimit } from '../common/concurrency';
 import { nonRetryableFailureTypes } from '../common/errors';
 import type { HostTarget } from '../common/hosts';
 import type { ModuleName } from '../common/modules';
 import { addToRecap, statusOf, type HostRecap } from '../common/play';
-import { Phase } from '../common/search-attributes';
 import type { StorageInput } from '../common/storage';
 import { withClusterLock } from './lock';
+import { showPhase } from './ui';
 
 // Shared storage, seeds 000-003: the same path with the same owner on every node, served by NFS
 // (kernel nfsd or nfs-ganesha) or a GlusterFS replica volume. Every step converges, so a re-run on
@@ -72,7 +67,9 @@ class Steps {
   }
 
   async task(host: HostTarget, what: string, module: ModuleName, args: unknown): Promise<void> {
-    const r = await acts.runTask({ host, module, args, vars: {}, check: false, diff: false });
+    const r = await acts.runTask.executeWithOptions({ summary: `${host.name}: ${what}` }, [
+      { host, module, args, vars: {}, check: false, diff: false },
+    ]);
     if (r.failed) {
       addToRecap(this.result.recap, host.name, statusOf(r));
       throw ApplicationFailure.nonRetryable(`${host.name}: ${what}: ${r.msg}`, 'ModuleFailed');
@@ -87,7 +84,7 @@ class Steps {
   }
 }
 
-const phase = (p: string) => upsertSearchAttributes([{ key: Phase, value: p }]);
+const phase = (p: string) => showPhase(p);
 const FORKS = 10;
 
 /**

@@ -2,6 +2,8 @@ import { execFile } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { defaultPayloadConverter } from '@temporalio/common';
+import { workflowMetadataQuery } from '@temporalio/workflow';
 import { labFiles } from '../../lab/hosts';
 import { testSettings, withWorker } from './helpers';
 
@@ -52,7 +54,7 @@ async function statusOf(id: string, until: (s: { status: string; phase?: string 
 }
 
 it('runs an operation, shows its status and result, watches one to its end, lists them by cluster, and cancels a hanging one', async () => {
-  await withWorker(settings, async () => {
+  await withWorker(settings, async (client) => {
     const started = await cli('run', 'license-status', '-f', spec('status', 'true'), '--json');
     expect(started.code).toBe(0);
     const { workflowId, link } = JSON.parse(started.stdout);
@@ -83,6 +85,25 @@ it('runs an operation, shows its status and result, watches one to its end, list
     expect(watched.stderr).toMatch(/^phase: /m);
     expect(watched.stdout).toMatch(/license-activation: 2 activated/);
     expect(watched.stdout).toMatch(/node1.*ACTIVATED.*2099-01-31/);
+
+    // What the Web UI shows: static summary and details, an activity summary naming host and step,
+    // current details with the per-node table.
+    const ui = client.workflow.getHandle(activation);
+    const described = await ui.describe();
+    expect(await described.staticSummary()).toBe('activate the license of 2 node(s) (command driver)');
+    expect(await described.staticDetails()).toContain(`**license-activation** on cluster **${cluster}**`);
+    const scheduled = (await ui.fetchHistory()).events!.filter((e) => e.activityTaskScheduledEventAttributes);
+    const summaries = await Promise.all(
+      scheduled.map(
+        async (e) => (await defaultPayloadConverter.fromPayload(e.userMetadata!.summary!)) as string,
+      ),
+    );
+    expect(summaries.sort()).toEqual([
+      'node1: license check, activate, verify',
+      'node2: license check, activate, verify',
+    ]);
+    const meta = await ui.query(workflowMetadataQuery);
+    expect(meta.currentDetails).toMatch(/\*\*2 activated\*\*[\s\S]*\| node1 \| activated \| 2099-01-31 \|/);
 
     const hanging = JSON.parse(
       // --force: the nodes are active now; activate again, and hang doing it
