@@ -36,6 +36,8 @@ function unavailable(node: string, what: string): ApplicationFailure {
 class NodeLicense {
   private readonly remote: Remote;
   private key?: string;
+  /** Read once per activity: check, activate and verify all send it. */
+  private fingerprint?: string;
 
   constructor(
     pool: SshPool,
@@ -135,7 +137,8 @@ class NodeLicense {
   /** POST {key, fingerprint} to the service, from the node (curl, body on stdin) or from the worker. */
   private async http(path: 'activate' | 'deactivate' | 'status'): Promise<{ status: number; body: string }> {
     const http = this.call.driver.http!;
-    const fingerprint = (await this.remote.must(http.fingerprint, 'reading the fingerprint')).stdout.trim();
+    this.fingerprint ??= (await this.remote.must(http.fingerprint, 'reading the fingerprint')).stdout.trim();
+    const fingerprint = this.fingerprint;
     if (!fingerprint)
       throw ApplicationFailure.nonRetryable(
         `${this.name}: the fingerprint command printed nothing`,

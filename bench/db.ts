@@ -14,9 +14,6 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { stringify } from 'yaml';
-import { Client, Connection } from '@temporalio/client';
-import { NativeConnection } from '@temporalio/worker';
-import { SshPool } from '../activities/ssh/pool';
 import { startDbOperation, type DbCommand } from '../client/db';
 import { temporalSettings } from '../client/connection';
 import { databaseInput, loadSpec } from '../client/spec';
@@ -24,7 +21,7 @@ import { endpointOf, type DatabaseInput, type Topology } from '../common/db';
 import { startDevServer, stopDevServer } from '../lab/devserver';
 import { down, labFiles, sshArgs, stop, up } from '../lab/hosts';
 import { REPO_ROOT } from '../lab/paths';
-import { createWorker } from '../worker';
+import { startBenchWorker } from './worker';
 import type { DbOperationResult } from '../workflows/db';
 import { missingIds, steadyWriter } from '../test/fixtures/db-load';
 
@@ -84,17 +81,7 @@ async function main(): Promise<void> {
   console.log(`dev server: ${server.address}`);
   await down(HOSTS);
   await up(HOSTS);
-  const native = await NativeConnection.connect({ address: settings.address });
-  const connection = await Connection.connect({ address: settings.address });
-  const client = new Client({ connection, namespace: settings.namespace });
-  const pool = new SshPool();
-  const worker = await createWorker({
-    connection: native,
-    namespace: settings.namespace,
-    taskQueue: settings.taskQueue,
-    deps: { pool: new SshPool(), temporal: client },
-  });
-  const running = worker.run();
+  const { client, pool, stop: stopWorker } = await startBenchWorker(settings);
   const run = async (command: DbCommand, input: DatabaseInput & { candidate?: string; member?: string }) =>
     (await (await startDbOperation(client, settings, command, input)).result()) as DbOperationResult &
       Topology;
@@ -199,11 +186,7 @@ async function main(): Promise<void> {
     if (ONLY.includes('host')) results.failoverHost = await failovers('host', false);
     if (ONLY.includes('semisync')) results.failoverMysqldSemiSync = await failovers('mysqld', true);
   } finally {
-    worker.shutdown();
-    await running;
-    await pool.close();
-    await connection.close();
-    await native.close();
+    await stopWorker();
     if (!process.env.CLUSTERFLOW_KEEP_STACK) await down(HOSTS);
     if (server.started) await stopDevServer();
   }

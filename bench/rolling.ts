@@ -13,9 +13,7 @@
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Client, Connection } from '@temporalio/client';
-import { NativeConnection } from '@temporalio/worker';
-import { SshPool } from '../activities/ssh/pool';
+import type { Client } from '@temporalio/client';
 import { startOperation, temporalSettings } from '../client/connection';
 import { loadInventory } from '../client/inventory';
 import { buildNodeOperation } from '../client/nodes';
@@ -25,7 +23,7 @@ import type { LbKind } from '../common/lb';
 import { startDevServer, stopDevServer } from '../lab/devserver';
 import { hostAddress, labFiles, up } from '../lab/hosts';
 import { REPO_ROOT } from '../lab/paths';
-import { createWorker } from '../worker';
+import { startBenchWorker } from './worker';
 import type { RollingInput, RollingResult } from '../workflows/rolling';
 import { steadyLoad } from '../test/fixtures/http-load';
 import { LB_CONFIG, runOnLb, setupLabLb } from '../test/fixtures/lb/lab-lb';
@@ -87,17 +85,7 @@ function historyTimes(history: History) {
 async function main(): Promise<void> {
   const settings = temporalSettings({ taskQueue: `bench-rolling-${process.pid}` });
   const server = await startDevServer();
-  const native = await NativeConnection.connect({ address: settings.address });
-  const connection = await Connection.connect({ address: settings.address });
-  const client = new Client({ connection, namespace: settings.namespace });
-  const pool = new SshPool();
-  const worker = await createWorker({
-    connection: native,
-    namespace: settings.namespace,
-    taskQueue: settings.taskQueue,
-    deps: { pool, temporal: client },
-  });
-  const running = worker.run();
+  const { client, stop: stopWorker } = await startBenchWorker(settings);
   const results: Record<string, unknown> = { measuredAt: new Date().toISOString() };
   const runRolling = async (input: RollingInput) => {
     const handle = await startOperation(client, settings, {
@@ -235,11 +223,7 @@ async function main(): Promise<void> {
       runOnLb('rlb1', 'systemctl stop haproxy');
     }
   } finally {
-    worker.shutdown();
-    await running;
-    await pool.close();
-    await connection.close();
-    await native.close();
+    await stopWorker();
     if (server.started) await stopDevServer();
   }
   if (ONLY.length < 2 || KINDS.length < 3) {

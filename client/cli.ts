@@ -25,22 +25,19 @@ import { renderRecap, renderTasks } from './play-output';
 import {
   buildNodeOperation,
   NODE_OPERATIONS,
-  renderDrift,
-  renderNodeResult,
-  renderRolling,
   type NodeOperation,
   type NodeOperationOptions,
   type StartableOperation,
 } from './nodes';
-import { buildStorageOperation, renderStorage, STORAGE_OPERATIONS, type StorageOperation } from './storage';
+import { buildStorageOperation, STORAGE_OPERATIONS, type StorageOperation } from './storage';
 import { validateSpec } from './validate';
-import { renderResult, watchWorkflow } from './watch';
+import { renderResult, resultFailed } from './results';
+import { watchWorkflow } from './watch';
 import { listWorkflows, renderList, renderStatus, workflowStatus } from './observe';
 import { createCodecServer } from './codec-server';
 import { AesGcmCodec, loadCodecKey } from '../worker/codec';
-import { buildLicenseOperation, LICENSE_OPERATIONS, renderLicense, type LicenseOperation } from './license';
+import { buildLicenseOperation, LICENSE_OPERATIONS, type LicenseOperation } from './license';
 import { createSchedule, listSchedules, renderSchedule, renderSchedules, summarize } from './schedule';
-import type { NodeOperationResult, RollingResult } from '../workflows/rolling';
 import type { PlayResult } from '../common/play';
 
 /** Exit codes an operator's scripts can rely on. */
@@ -369,37 +366,9 @@ function nodeOptions(flags: NodeFlags, node?: string): NodeOperationOptions {
   return { play: flags.play, only: csv(flags.only), fix: flags.fix, node };
 }
 
-async function runNodeOperation(operation: NodeOperation, flags: NodeFlags, node?: string): Promise<void> {
-  const op = buildNodeOperation(
-    loadSpec(flags.file, { inventory: flags.inventory }),
-    operation,
-    nodeOptions(flags, node),
-  );
-  const settings = temporalSettings(flags);
-  const client = await connectClient(settings);
-  const handle = await startOperation(client, settings, op);
-  const link = workflowUiLink(settings, handle.workflowId, handle.firstExecutionRunId);
-  if (!flags.json) console.error(`workflow ${handle.workflowId}\n${link}`);
-  if (!flags.wait) {
-    if (flags.json) console.log(JSON.stringify({ workflowId: handle.workflowId, link }));
-    return;
-  }
-  const result = await handle.result();
-  if (flags.json) console.log(JSON.stringify({ workflowId: handle.workflowId, link, ...result }, null, 2));
-  else if (operation === 'rolling-maintenance') console.log(renderRolling(result as RollingResult));
-  else if (operation === 'config-drift') console.log(renderDrift(result));
-  else console.log(renderNodeResult(result as NodeOperationResult));
-  if (operation === 'rolling-maintenance') {
-    const r = result as RollingResult;
-    if (r.aborted || r.nodes.some((n) => n.outcome === 'failed' || n.outcome === 'left-drained'))
-      process.exitCode = ExitCode.operationFailed;
-  }
-  if (
-    operation === 'config-drift' &&
-    !flags.fix &&
-    Object.values((result as { drift: Record<string, unknown[]> }).drift).some((d) => d.length)
-  )
-    process.exitCode = ExitCode.operationFailed;
+function runNodeOperation(operation: NodeOperation, flags: NodeFlags, node?: string): Promise<void> {
+  const loaded = loadSpec(flags.file, { inventory: flags.inventory });
+  return runOperation(buildNodeOperation(loaded, operation, nodeOptions(flags, node)), flags);
 }
 
 specCommand(
@@ -431,11 +400,7 @@ specCommand(
 ).action((flags: NodeFlags) => runNodeOperation('config-drift', flags));
 
 /** Starts a built operation, prints its link, waits unless --no-wait, renders, sets the exit code. */
-async function runBuilt<R extends { ok: boolean }>(
-  op: StartableOperation,
-  flags: NodeFlags,
-  render: (result: R) => string,
-): Promise<void> {
+async function runOperation(op: StartableOperation, flags: NodeFlags): Promise<void> {
   const settings = temporalSettings(flags);
   const client = await connectClient(settings);
   const handle = await startOperation(client, settings, op);
@@ -445,11 +410,13 @@ async function runBuilt<R extends { ok: boolean }>(
     if (flags.json) console.log(JSON.stringify({ workflowId: handle.workflowId, link }));
     return;
   }
-  const result = (await handle.result()) as R;
+  const result = (await handle.result()) as object;
   console.log(
-    flags.json ? JSON.stringify({ workflowId: handle.workflowId, link, ...result }, null, 2) : render(result),
+    flags.json
+      ? JSON.stringify({ workflowId: handle.workflowId, link, ...result }, null, 2)
+      : renderResult(op.operation, result),
   );
-  if (!result.ok) process.exitCode = ExitCode.operationFailed;
+  if (resultFailed(op.operation, result)) process.exitCode = ExitCode.operationFailed;
 }
 
 program
@@ -506,15 +473,14 @@ specCommand(
   const wait = { ...flags, wait: Boolean(flags.wait) };
   if (operation in NODE_OPERATIONS) return runNodeOperation(operation as NodeOperation, wait, flags.node);
   if (operation in STORAGE_OPERATIONS)
-    return runBuilt(buildStorageOperation(loaded, operation as StorageOperation), wait, renderStorage);
+    return runOperation(buildStorageOperation(loaded, operation as StorageOperation), wait);
   if (operation in LICENSE_OPERATIONS)
-    return runBuilt(
+    return runOperation(
       buildLicenseOperation(loaded, operation as LicenseOperation, {
         only: csv(flags.only),
         force: flags.force,
       }),
       wait,
-      renderLicense,
     );
   throw new BadInput(`run: unknown operation "${operation}"`);
 });
@@ -533,8 +499,8 @@ withConnectionOptions(
   if (flags.json) console.log(JSON.stringify({ workflowId, ...w }, null, 2));
   else if (w.result !== undefined) console.log(renderResult(w.operation, w.result));
   else console.log(`${workflowId}: ${w.status}`);
-  const ok = (w.result as { ok?: boolean } | undefined)?.ok;
-  if (w.status !== 'COMPLETED' || ok === false) process.exitCode = ExitCode.operationFailed;
+  if (w.status !== 'COMPLETED' || resultFailed(w.operation, w.result))
+    process.exitCode = ExitCode.operationFailed;
 });
 withConnectionOptions(
   program
@@ -596,10 +562,9 @@ specCommand(
     .command('export')
     .description('service user with fixed ids, the export or volume, client mounts, the cross-node test'),
 ).action((flags: NodeFlags) =>
-  runBuilt(
+  runOperation(
     buildStorageOperation(loadSpec(flags.file, { inventory: flags.inventory }), 'storage-export'),
     flags,
-    renderStorage,
   ),
 );
 specCommand(
@@ -607,10 +572,9 @@ specCommand(
     .command('expand')
     .description('GlusterFS: servers added to the spec join the pool and the volume; rebalance and heal'),
 ).action((flags: NodeFlags) =>
-  runBuilt(
+  runOperation(
     buildStorageOperation(loadSpec(flags.file, { inventory: flags.inventory }), 'storage-expand'),
     flags,
-    renderStorage,
   ),
 );
 
@@ -630,13 +594,12 @@ for (const [name, operation, what] of [
   );
   if (name === 'activate') cmd.option('--force', 'activate again even where already active');
   cmd.action((flags: NodeFlags & { force?: boolean }) =>
-    runBuilt(
+    runOperation(
       buildLicenseOperation(loadSpec(flags.file, { inventory: flags.inventory }), operation, {
         only: csv(flags.only),
         force: flags.force,
       }),
       flags,
-      renderLicense,
     ),
   );
 }

@@ -1,14 +1,7 @@
 import type { Client } from '@temporalio/client';
 import { Presets, SingleBar } from 'cli-progress';
 import { Operation, Phase } from '../common/search-attributes';
-import type { PlayResult } from '../common/play';
-import type { LicenseResult } from '../workflows/license';
-import type { NodeOperationResult, RollingProgress, RollingResult } from '../workflows/rolling';
-import type { StorageResult } from '../workflows/storage';
-import { renderLicense } from './license';
-import { renderDrift, renderNodeResult, renderRolling } from './nodes';
-import { renderRecap } from './play-output';
-import { renderStorage } from './storage';
+import type { RollingProgress } from '../workflows/rolling';
 
 // `clusterflow watch <id>`: live progress of a running operation from its `progress` query and its
 // Phase search attribute, a progress bar on a terminal and a line per change elsewhere, and at the
@@ -41,17 +34,6 @@ export function stepOf(phase: string | undefined, progress: unknown): Step {
   const m = /^(\d+)\/(\d+) nodes/.exec(phase ?? '');
   if (m) return { done: Number(m[1]), total: Number(m[2]), lines: [] };
   return { done: 0, total: 0, lines: [] };
-}
-
-export function renderResult(operation: string | undefined, result: unknown): string {
-  if (operation === 'rolling-maintenance') return renderRolling(result as RollingResult);
-  if (operation === 'node-join' || operation === 'node-remove')
-    return renderNodeResult(result as NodeOperationResult);
-  if (operation === 'config-drift') return renderDrift(result as Parameters<typeof renderDrift>[0]);
-  if (operation?.startsWith('storage-')) return renderStorage(result as StorageResult);
-  if (operation?.startsWith('license-')) return renderLicense(result as LicenseResult);
-  if (operation === 'play') return renderRecap(result as PlayResult);
-  return JSON.stringify(result, null, 2);
 }
 
 export async function watchWorkflow(

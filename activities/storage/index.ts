@@ -1,5 +1,6 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { HostTarget } from '../../common/hosts';
+import type { StorageSection } from '../../common/storage';
 import { Remote } from '../remote';
 import type { SshPool } from '../ssh/pool';
 import { shellQuote } from '../ssh/quote';
@@ -11,12 +12,7 @@ import { parsePeerStatus, parseVolumeInfo, volumeCreateArgs } from './gluster';
 
 type Hooks = () => { signal?: AbortSignal; onTick?: () => void };
 
-export interface Owner {
-  user: string;
-  uid: number;
-  group?: string;
-  gid: number;
-}
+type Owner = Omit<StorageSection['owner'], 'mode'>;
 
 const GANESHA_CONF = '/etc/ganesha/ganesha.conf';
 const sleep = (ms: number) => new Promise((res) => setTimeout(res, ms));
@@ -346,8 +342,9 @@ export function createStorageActivities(pool: SshPool, hooks: Hooks) {
         `writing ${file} as ${input.user}`,
       );
       // NFS attribute caches may hide a new file for a moment; a second is plenty.
-      await waitFor(rd, `stat -c '%u' ${file} && cat ${file}`, (out) => out.includes(input.token), 20);
-      const seen = (await rd.must(`stat -c '%u' ${file}`, 'stat')).stdout.trim();
+      const seen = (
+        await waitFor(rd, `stat -c '%u' ${file} && cat ${file}`, (out) => out.includes(input.token), 20)
+      ).split('\n')[0];
       if (Number(seen) !== input.uid)
         throw ApplicationFailure.nonRetryable(
           `${input.reader.name}: ${file} is owned by uid ${seen}, expected ${input.user} (${input.uid})`,
@@ -372,12 +369,17 @@ export function createStorageActivities(pool: SshPool, hooks: Hooks) {
     },
   };
 
-  /** Polls a read-only command until `done` says so; each poll heartbeats. */
-  async function waitFor(r: Remote, command: string, done: (out: string) => boolean, tries = 300) {
+  /** Polls a read-only command until `done` says so (returning its output); each poll heartbeats. */
+  async function waitFor(
+    r: Remote,
+    command: string,
+    done: (out: string) => boolean,
+    tries = 300,
+  ): Promise<string> {
     let last = '';
     for (let i = 0; i < tries; i++) {
       last = (await r.run(command)).stdout;
-      if (done(last)) return;
+      if (done(last)) return last;
       hooks().onTick?.();
       await sleep(1000);
     }
