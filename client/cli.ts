@@ -31,6 +31,7 @@ import {
 } from './nodes';
 import { buildStorageOperation, STORAGE_OPERATIONS, type StorageOperation } from './storage';
 import { validateSpec } from './validate';
+import { buildClusterSetup } from './cluster';
 import { renderResult, resultFailed } from './results';
 import { watchWorkflow } from './watch';
 import { listWorkflows, renderList, renderStatus, workflowStatus } from './observe';
@@ -460,7 +461,7 @@ specCommand(
   program
     .command('run <operation>')
     .description(
-      `start any spec operation (${[...Object.keys(NODE_OPERATIONS), ...Object.keys(STORAGE_OPERATIONS), ...Object.keys(LICENSE_OPERATIONS)].join(', ')}); prints its ID and UI link`,
+      `start any spec operation (${['cluster-setup', ...Object.keys(NODE_OPERATIONS), ...Object.keys(STORAGE_OPERATIONS), ...Object.keys(LICENSE_OPERATIONS)].join(', ')}); prints its ID and UI link`,
     )
     .option('--wait', 'wait for the result and print it (default: return at once)')
     .option('--node <name>', 'node-join / node-remove: the node')
@@ -474,6 +475,7 @@ specCommand(
   if (operation in NODE_OPERATIONS) return runNodeOperation(operation as NodeOperation, wait, flags.node);
   if (operation in STORAGE_OPERATIONS)
     return runOperation(buildStorageOperation(loaded, operation as StorageOperation), wait);
+  if (operation === 'cluster-setup') return runOperation(buildClusterSetup(loaded), wait);
   if (operation in LICENSE_OPERATIONS)
     return runOperation(
       buildLicenseOperation(loaded, operation as LicenseOperation, {

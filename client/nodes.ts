@@ -38,7 +38,7 @@ export interface StartableOperation {
   summary: string;
 }
 
-function playbook(loaded: LoadedSpec, file: string, hosts: string[], field: string) {
+export function playbook(loaded: LoadedSpec, file: string, hosts: string[], field: string) {
   try {
     return loadPlaybook(file, loaded.inventory, {
       check: false,

@@ -1,4 +1,6 @@
 import type { PlayResult } from '../common/play';
+import type { ClusterSetupResult } from '../workflows/cluster';
+import { renderClusterSetup } from './cluster';
 import type { LicenseResult } from '../workflows/license';
 import type { NodeOperationResult, RollingResult } from '../workflows/rolling';
 import type { StorageResult } from '../workflows/storage';
@@ -11,6 +13,7 @@ import { renderStorage } from './storage';
 // for the commands that start operations and for `watch`.
 
 export function renderResult(operation: string | undefined, result: unknown): string {
+  if (operation === 'cluster-setup') return renderClusterSetup(result as ClusterSetupResult);
   if (operation === 'rolling-maintenance') return renderRolling(result as RollingResult);
   if (operation === 'node-join' || operation === 'node-remove')
     return renderNodeResult(result as NodeOperationResult);

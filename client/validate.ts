@@ -1,3 +1,4 @@
+import { setupPlaybooks } from './cluster';
 import { buildNodeOperation } from './nodes';
 import { databaseInput, licenseInput, loadSpec, SpecError, storageInput, type LoadedSpec } from './spec';
 
@@ -26,6 +27,12 @@ export function validateSpec(file: string, options: { inventory?: string } = {})
     // nodes and loadBalancer resolve together; a maintenance play is loaded and checked too
     ['nodes', Boolean(spec.nodes), () => buildNodeOperation(loaded, 'rolling-maintenance')],
     ['license', Boolean(spec.license), () => licenseInput(loaded)],
+    // what only cluster-setup runs: the first node's and the LB's install playbooks
+    [
+      'setup playbooks',
+      Boolean(spec.nodes?.install || spec.nodes?.firstInstall || spec.loadBalancer?.install),
+      () => setupPlaybooks(loaded),
+    ],
   ];
   const problems: string[] = [];
   const sections: string[] = [];

@@ -1,6 +1,7 @@
 import type { Client } from '@temporalio/client';
 import { Presets, SingleBar } from 'cli-progress';
 import { Operation, Phase } from '../common/search-attributes';
+import type { SetupStep } from '../workflows/cluster';
 import type { RollingProgress } from '../workflows/rolling';
 
 // `clusterflow watch <id>`: live progress of a running operation from its `progress` query and its
@@ -13,10 +14,19 @@ interface Step {
   lines: string[];
 }
 
-/** How far along: rolling nodes finished, play batches, or the "k/n nodes" a license run reports. */
+/** How far along: setup steps, rolling nodes finished, play batches, or the "k/n nodes" a license run reports. */
 export function stepOf(phase: string | undefined, progress: unknown): Step {
   const p = progress as
-    (Partial<RollingProgress> & { batch?: number; batches?: number; play?: string }) | undefined;
+    | (Partial<RollingProgress> & { batch?: number; batches?: number; play?: string; steps?: SetupStep[] })
+    | undefined;
+  if (p?.steps)
+    return {
+      done: p.steps.filter((s) => !['pending', 'running'].includes(s.status)).length,
+      total: p.steps.length,
+      lines: p.steps
+        .filter((s) => s.status !== 'pending')
+        .map((s) => `${s.step}: ${s.status}${s.summary ? ` (${s.summary})` : ''}`),
+    };
   if (p?.nodes)
     return {
       done: p.nodes.filter((n) => n.outcome).length,

@@ -57,6 +57,26 @@ export const LoadBalancerSectionSchema = z
       .default({ forwarding: 'masquerading', weight: 1 }),
     /** How often drain progress is polled. */
     pollSeconds: z.number().positive().default(1),
+    /**
+     * cluster-setup: a playbook (relative to the spec) that installs the LB itself with its
+     * frontend and an empty pool; clusterflow then adds the members.
+     */
+    install: z.string().optional(),
+    /** Where users reach the LB; cluster-setup's last check asks it, from each LB host, until every node has answered. */
+    frontend: z
+      .object({
+        port: Port.default(80),
+        path: z
+          .string()
+          .regex(/^\/[A-Za-z0-9/_.~%?=&-]*$/, 'a URL path starting with /')
+          .default('/'),
+        /** The response header in which the app names the node that answered (e.g. X-Node); without it only a 2xx is checked. */
+        servedByHeader: z
+          .string()
+          .regex(/^[A-Za-z0-9-]{1,64}$/, 'an HTTP header name')
+          .optional(),
+      })
+      .default({ port: 80, path: '/' }),
   })
   .superRefine((lb, ctx) => {
     if ((lb.kind === 'nginx' || lb.kind === 'apache') && !lb.config)
@@ -188,6 +208,13 @@ export const NodesSectionSchema = z.object({
   packages: z.array(z.string().regex(/^[a-z0-9][a-z0-9+.:-]*$/, 'a package name')).default([]),
   /** A playbook that installs the application on a joining node, relative to the spec. */
   install: z.string().optional(),
+  /**
+   * cluster-setup: the playbook that installs and configures the first node (the reference) of a
+   * new cluster; further nodes get `install` and their config derived from it. Default: `install`.
+   */
+  firstInstall: z.string().optional(),
+  /** cluster-setup: how many further nodes join at once. */
+  joinConcurrency: z.number().int().min(1).max(50).default(4),
   config: NodeConfigSchema.optional(),
   health: HealthCheckSchema.default(HealthCheckSchema.parse({ http: {} })),
   /** Run on the node, prints how many user sessions it still holds; added to what the LB counts. */

@@ -26,7 +26,7 @@ import { analyseTopology, originOf, positionForErrantCheck } from '../common/db-
 import { nonRetryableFailureTypes } from '../common/errors';
 import { errantGtids, mostAdvanced } from '../common/gtid';
 import { Phase } from '../common/search-attributes';
-import { withClusterLock } from './lock';
+import { withClusterLock, type UnderLock } from './lock';
 
 // Replication operations. Each step is one activity against one member; the order of steps is
 // what keeps "at most one writable member" true at every moment, so it is spelled out here.
@@ -194,10 +194,10 @@ async function verifyNewPrimary(
 
 /** The seed's database procedure, idempotent: primary + replicas, accounts, initial copy, canary. */
 export async function replicationBootstrap(
-  input: DatabaseInput & { canary?: 'auto' | 'always' },
+  input: DatabaseInput & UnderLock & { canary?: 'auto' | 'always' },
 ): Promise<DbOperationResult> {
   const t = tracker('replication-bootstrap', input.cluster, input.members);
-  return withClusterLock(input.cluster, 'replication-bootstrap', async () => {
+  return withClusterLock(input, 'replication-bootstrap', async () => {
     t.phase('pre-checks');
     await acts.dbCheckSecrets(secretRefs(input));
     const { settings } = input;
@@ -400,7 +400,7 @@ export async function dbSwitchover(
   const t = tracker('db-switchover', input.cluster, input.members);
   let approved = false;
   setHandler(approveSignal, () => void (approved = true));
-  return withClusterLock(input.cluster, 'db-switchover', async () => {
+  return withClusterLock(input, 'db-switchover', async () => {
     const { settings } = input;
     const ep = (name: string) => endpointFor(input, name);
 
@@ -532,7 +532,7 @@ export async function dbFailover(input: DatabaseInput & { candidate?: string }):
   const t = tracker('db-failover', input.cluster, input.members);
   let acknowledged = false;
   setHandler(acknowledgeSignal, () => void (acknowledged = true));
-  return withClusterLock(input.cluster, 'db-failover', async () => {
+  return withClusterLock(input, 'db-failover', async () => {
     const { settings } = input;
     const f = settings.failover;
     const ep = (name: string) => endpointFor(input, name);
@@ -690,7 +690,7 @@ export async function dbFailover(input: DatabaseInput & { candidate?: string }):
 /** The old primary comes back as a replica of the current one; refused if it has errant transactions. */
 export async function dbRejoin(input: DatabaseInput & { member: string }): Promise<DbOperationResult> {
   const t = tracker('db-rejoin', input.cluster, input.members);
-  return withClusterLock(input.cluster, 'db-rejoin', async () => {
+  return withClusterLock(input, 'db-rejoin', async () => {
     const { settings } = input;
     const ep = (name: string) => endpointFor(input, name);
     t.phase('pre-checks');

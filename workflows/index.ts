@@ -7,3 +7,4 @@ export { replicationBootstrap, dbTopology, dbSwitchover, dbFailover, dbRejoin } 
 export { rollingMaintenance, nodeJoin, nodeRemove, configDrift } from './rolling';
 export { storageExport, storageExpand, storageNode } from './storage';
 export { licenseActivation, licenseDeactivate, licenseStatus } from './license';
+export { clusterSetup } from './cluster';

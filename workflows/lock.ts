@@ -28,16 +28,34 @@ export async function clusterLock(_input: ClusterLockInput): Promise<void> {
 }
 
 /**
+ * An operation run as a step of a bigger one (cluster-setup) names the parent that holds the lock.
+ * It is believed only when that parent really is this workflow's parent, so an input cannot talk
+ * its way past the lock.
+ */
+export interface UnderLock {
+  lockHeldBy?: string;
+}
+
+/**
  * Runs `fn` holding the cluster's lock: one changing operation per cluster at a time. The lock is
  * a child workflow that dies with its parent (terminate on parent close), so a crashed or
  * terminated operation can never leave the cluster locked. A second operation is refused at once,
  * naming the holder's lock, rather than queued behind a failover nobody expects.
  */
 export async function withClusterLock<T>(
-  cluster: string,
+  target: { cluster: string } & UnderLock,
   operation: string,
   fn: () => Promise<T>,
 ): Promise<T> {
+  const { cluster, lockHeldBy } = target;
+  if (lockHeldBy) {
+    if (lockHeldBy !== workflowInfo().parent?.workflowId)
+      throw ApplicationFailure.nonRetryable(
+        `lockHeldBy: ${lockHeldBy} is not the workflow that started this one`,
+        DbFailureTypes.ClusterBusy,
+      );
+    return fn();
+  }
   let lock;
   try {
     lock = await startChild(clusterLock, {

@@ -32,7 +32,7 @@ import { licenseActivation, licenseDeactivate } from './license';
 import { play, playBatch } from './play';
 import { storageNode } from './storage';
 import { approveSignal } from './db';
-import { withClusterLock } from './lock';
+import { withClusterLock, type UnderLock } from './lock';
 import { detailsTable, showPhase } from './ui';
 
 // Rolling maintenance behind a load balancer: per node, out of every LB, sessions drained, the
@@ -359,7 +359,7 @@ function withoutHosts(p: PlaySpec): Omit<PlaySpec, 'hosts'> {
  * resume, abort (finishes the nodes in hand), skip <node>, approve.
  */
 export async function rollingMaintenance(input: RollingInput): Promise<RollingResult> {
-  return withClusterLock(input.cluster, 'rolling-maintenance', () => roll(input, 'rolling-maintenance'));
+  return withClusterLock(input, 'rolling-maintenance', () => roll(input, 'rolling-maintenance'));
 }
 
 async function roll(input: RollingInput, operation: string): Promise<RollingResult> {
@@ -569,7 +569,7 @@ function opResult(input: NodesInput, operation: string, node: string): NodeOpera
   return { cluster: input.cluster, operation, node, changed: false, changes: [], notes: [] };
 }
 
-export interface NodeJoinInput extends NodesInput {
+export interface NodeJoinInput extends NodesInput, UnderLock {
   /** The node to add; not (yet) one of `nodes`. */
   joining: NodeInfo;
   /** Installs the application on the joining node. */
@@ -578,6 +578,11 @@ export interface NodeJoinInput extends NodesInput {
   storage?: StorageInput;
   /** The node's license, when the spec licenses it: activated once it serves. */
   license?: LicenseInput;
+  /**
+   * Leave the LB alone: cluster-setup joins nodes in parallel and then adds every member in one
+   * step, since parallel joins would all edit the same LB config at once.
+   */
+  skipLoadBalancer?: boolean;
 }
 
 /** node-remove: the same sections, undone: license seat freed, storage unmounted. */
@@ -602,7 +607,7 @@ export async function nodeJoin(input: NodeJoinInput): Promise<NodeOperationResul
     }
   };
   const phase = (p: string) => upsertSearchAttributes([{ key: Phase, value: `${node.name}: ${p}` }]);
-  return withClusterLock(input.cluster, 'node-join', async () => {
+  return withClusterLock(input, 'node-join', async () => {
     phase('pre-cluster test');
     const reference = input.nodes.find((n) => n.name === input.reference) as NodeInfo;
     const problems = await acts.joinPrecheck({
@@ -664,7 +669,8 @@ export async function nodeJoin(input: NodeJoinInput): Promise<NodeOperationResul
       did(`install play: ${recap.changed} task(s) changed`, recap.changed);
     }
     let configChanged = false;
-    if (settings.config) {
+    // The first node of a new cluster is its own reference: its config comes from its install play.
+    if (settings.config && reference.name !== node.name) {
       phase('server config');
       configChanged = await acts.deriveConfig({
         reference: reference.target,
@@ -693,7 +699,7 @@ export async function nodeJoin(input: NodeJoinInput): Promise<NodeOperationResul
         `${node.name} is not healthy after the join (${gate.last}); it was not added to the LB`,
         'Unhealthy',
       );
-    const lb = input.loadBalancer;
+    const lb = input.skipLoadBalancer ? undefined : input.loadBalancer;
     if (lb) {
       phase('into the load balancer');
       did(
@@ -722,7 +728,7 @@ export async function nodeJoin(input: NodeJoinInput): Promise<NodeOperationResul
 export async function nodeRemove(input: NodeRemoveInput): Promise<NodeOperationResult> {
   const result = opResult(input, 'node-remove', input.removing);
   const node = input.nodes.find((n) => n.name === input.removing) as NodeInfo;
-  return withClusterLock(input.cluster, 'node-remove', async () => {
+  return withClusterLock(input, 'node-remove', async () => {
     const runner = new NodeRunner(input, 'node-remove');
     const r = runner.report(node, 1);
     const lb = input.loadBalancer;
@@ -794,7 +800,7 @@ export async function configDrift(input: NodesInput & { fix: boolean }) {
     );
   const run = () =>
     acts.compareConfigs({ nodes: input.nodes, reference: input.reference, config, fix: input.fix });
-  const drift = input.fix ? await withClusterLock(input.cluster, 'config-drift', run) : await run();
+  const drift = input.fix ? await withClusterLock(input, 'config-drift', run) : await run();
   const drifted = Object.entries(drift)
     .filter(([, d]) => d.length)
     .map(([n]) => n);

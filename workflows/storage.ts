@@ -6,7 +6,7 @@ import type { HostTarget } from '../common/hosts';
 import type { ModuleName } from '../common/modules';
 import { addToRecap, statusOf, type HostRecap } from '../common/play';
 import type { StorageInput } from '../common/storage';
-import { withClusterLock } from './lock';
+import { withClusterLock, type UnderLock } from './lock';
 import { showPhase } from './ui';
 
 // Shared storage, seeds 000-003: the same path with the same owner on every node, served by NFS
@@ -307,8 +307,8 @@ export async function storageNode(
 }
 
 /** `storage-export`: the service user everywhere, the server side, the client mounts, the cross-node test. */
-export async function storageExport(input: StorageInput): Promise<StorageResult> {
-  return withClusterLock(input.cluster, 'storage-export', async () => {
+export async function storageExport(input: StorageInput & UnderLock): Promise<StorageResult> {
+  return withClusterLock(input, 'storage-export', async () => {
     const result = emptyResult(input, 'storage-export');
     const steps = new Steps(result);
     const everyone = uniqueHosts([...input.servers, ...input.clients]);
@@ -327,7 +327,7 @@ export async function storageExport(input: StorageInput): Promise<StorageResult>
 export async function storageExpand(input: StorageInput): Promise<StorageResult> {
   if (input.section.kind !== 'glusterfs')
     throw ApplicationFailure.nonRetryable('storage-expand: only a GlusterFS volume can grow', 'BadInput');
-  return withClusterLock(input.cluster, 'storage-expand', async () => {
+  return withClusterLock(input, 'storage-expand', async () => {
     const result = emptyResult(input, 'storage-expand');
     const steps = new Steps(result);
     await ownerIdsAgree(input, input.servers);

@@ -9,6 +9,7 @@ import type {
   MemberStatus,
 } from '../../common/lb';
 import { Remote } from '../remote';
+import { shellQuote } from '../ssh/quote';
 import type { SshPool } from '../ssh/pool';
 import { apacheDriver } from './apache';
 import type { DriverFactory, LbDriver } from './driver';
@@ -121,6 +122,55 @@ export function createLbActivities(pool: SshPool, hooks: Hooks) {
       const changed = await onEvery(input.lb, (d) => d.setState(input.member, 'ready'));
       await waitUp(input.lb, input.member, input.timeoutMs);
       return changed;
+    },
+
+    /**
+     * cluster-setup's last check: from each LB host, requests to the frontend until every member
+     * has answered (named by `servedByHeader`), or just 2xx answers when the app names no one; and
+     * every member ready and up in the LB's own view. One SSH round trip per LB host for the requests.
+     */
+    async lbServesEveryNode(input: {
+      lb: LoadBalancerInput;
+      members: LbMember[];
+    }): Promise<{ lb: string; ok: boolean; answered: Record<string, number>; problems: string[] }[]> {
+      const { frontend } = input.lb;
+      const header = frontend.servedByHeader;
+      const base = input.lb.kind === 'lvs' ? input.lb.backend : `127.0.0.1:${frontend.port}`;
+      const url = shellQuote(`http://${base}${frontend.path}`);
+      const tries = Math.max(6, input.members.length * 6);
+      const format = shellQuote(`%{http_code} ${header ? `%header{${header}}` : '-'}\n`);
+      const reports = [];
+      for (const [host, driver] of drivers(input.lb)) {
+        const problems: string[] = [];
+        const views = await driver.members();
+        for (const m of input.members) {
+          const s = views.find((v) => sameMember(v, m));
+          if (!s) problems.push(`${m.name} is not in the LB`);
+          else if (s.admin !== 'ready' || s.up === false)
+            problems.push(`${m.name} is ${s.admin}${s.up === false ? ' and down' : ''}`);
+        }
+        const out = await new Remote(pool, host, hooks()).run(
+          `for i in $(seq ${tries}); do curl -s -o /dev/null --max-time 5 -w ${format} ${url}; done`,
+        );
+        const answered: Record<string, number> = {};
+        const bad: string[] = [];
+        for (const line of out.stdout.split('\n').filter(Boolean)) {
+          const [code, who = ''] = line.split(' ');
+          if (!/^2\d\d$/.test(code)) bad.push(code);
+          else if (header) {
+            const m = input.members.find((x) => x.name === who || x.node === who);
+            if (m) answered[m.node] = (answered[m.node] ?? 0) + 1;
+          } else answered['(any)'] = (answered['(any)'] ?? 0) + 1;
+        }
+        if (bad.length)
+          problems.push(`${bad.length} of ${tries} requests not 2xx (${[...new Set(bad)].join(', ')})`);
+        if (header)
+          for (const m of input.members)
+            if (!answered[m.node])
+              problems.push(`${m.node} never answered through the LB in ${tries} requests`);
+        reports.push({ lb: host.name, ok: problems.length === 0, answered, problems });
+      }
+      return reports;
     },
   };
 }
