@@ -1,9 +1,11 @@
 /**
- * `npm run demo`: the embedded default stack (Temporal dev server + a 3-host lab + a worker), then
- * the demo operation through the real CLI. Leaves everything up to explore; `npm run demo -- --down`
- * stops what it started.
+ * `npm run demo`: the embedded default stack (Temporal dev server + UI, an eight-host lab, a
+ * worker), then the demo cluster (examples/demo/cluster.yml) set up with `cluster-setup` and
+ * given one `rolling-maintenance`, both through the real CLI with live progress. Leaves
+ * everything up to explore; `npm run demo -- --down` stops what it started.
  */
 import { spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { temporalSettings, waitForWorker } from '../client/connection';
@@ -12,10 +14,23 @@ import { down, labFiles, up } from '../lab/hosts';
 import { REPO_ROOT, STATE_DIR } from '../lab/paths';
 import { processMatches, stopProcess } from '../lab/sh';
 
-const DEMO_HOSTS = ['lb1', 'db1', 'app1'];
+const DEMO_HOSTS = ['lb1', 'db1', 'db2', 'fs1', 'fs2', 'app1', 'app2', 'app3'];
+const SPEC = 'examples/demo/cluster.yml';
 const workerPidFile = path.join(STATE_DIR, 'worker.pid');
 const workerLog = path.join(STATE_DIR, 'worker.log');
+/** The demo's database passwords: made once, kept only here (mode 0600), given to the worker's environment. */
+const secretsFile = path.join(STATE_DIR, 'demo-secrets.json');
+const SECRET_NAMES = ['CF_DEMO_DB_ADMIN', 'CF_DEMO_DB_REPL', 'CF_DEMO_DB_APP'];
 const WORKER_MARKER = 'clusterflow.js';
+const CLI = path.join(REPO_ROOT, 'bin/clusterflow.js');
+
+function demoSecrets(): Record<string, string> {
+  if (existsSync(secretsFile)) return JSON.parse(readFileSync(secretsFile, 'utf8')) as Record<string, string>;
+  const secrets = Object.fromEntries(SECRET_NAMES.map((n) => [n, randomBytes(18).toString('base64url')]));
+  mkdirSync(STATE_DIR, { recursive: true });
+  writeFileSync(secretsFile, JSON.stringify(secrets), { mode: 0o600 });
+  return secrets;
+}
 
 function recordedWorker(): number | undefined {
   const pid = existsSync(workerPidFile) ? Number(readFileSync(workerPidFile, 'utf8')) : undefined;
@@ -26,9 +41,10 @@ async function startWorker(): Promise<void> {
   if (recordedWorker()) return;
   mkdirSync(STATE_DIR, { recursive: true });
   const log = openSync(workerLog, 'a');
-  const child = spawn(process.execPath, [path.join(REPO_ROOT, 'bin/clusterflow.js'), 'worker'], {
+  const child = spawn(process.execPath, [CLI, 'worker'], {
     detached: true,
     stdio: ['ignore', log, log],
+    env: { ...process.env, ...demoSecrets() },
   });
   closeSync(log);
   child.unref();
@@ -46,34 +62,54 @@ async function demoDown(): Promise<void> {
   );
 }
 
+/** The CLI as a user types it, its output on this terminal. */
+function cli(args: string[]): number {
+  console.log(`\n$ npx clusterflow ${args.join(' ')}`);
+  return spawnSync(process.execPath, [CLI, ...args], { stdio: 'inherit' }).status ?? 1;
+}
+
+/** `run <operation>`, then `watch` it: the ID and UI link first, live progress, the result at the end. */
+function runAndWatch(operation: string): { ok: boolean; workflowId: string; link: string; seconds: number } {
+  const started = Date.now();
+  const args = ['run', operation, '-f', SPEC, '--json'];
+  console.log(`\n$ npx clusterflow ${args.slice(0, -1).join(' ')}`);
+  const run = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8' });
+  if (run.status !== 0) throw new Error(`run ${operation} failed: ${run.stderr || run.stdout}`);
+  const { workflowId, link } = JSON.parse(run.stdout) as { workflowId: string; link: string };
+  console.log(`workflow ${workflowId}\n${link}`);
+  const ok = cli(['watch', workflowId]) === 0;
+  return { ok, workflowId, link, seconds: (Date.now() - started) / 1000 };
+}
+
 async function demoUp(): Promise<void> {
   const started = Date.now();
   const server = await startDevServer();
+  const ui = `http://${devServerConfig().ip}:${devServerConfig().uiPort}`;
   console.log(
-    `demo: Temporal dev server ${server.started ? 'started' : 'already running'} at ${server.address}`,
+    `demo: Temporal dev server ${server.started ? 'started' : 'already running'} at ${server.address}, Web UI ${ui}`,
   );
   await up(DEMO_HOSTS);
   console.log(`demo: lab hosts ${DEMO_HOSTS.join(', ')} answering on SSH`);
   await startWorker();
   await waitForWorker(temporalSettings());
-  console.log(`demo: worker polling (log: ${workerLog})\n`);
+  console.log(`demo: worker polling (log: ${workerLog})`);
 
-  const limit = DEMO_HOSTS.join(',');
-  console.log(`$ npx clusterflow facts -i ${labFiles.inventory} --limit ${limit}`);
-  const facts = spawnSync(
-    process.execPath,
-    [path.join(REPO_ROOT, 'bin/clusterflow.js'), 'facts', '-i', labFiles.inventory, '--limit', limit],
-    { stdio: 'inherit' },
-  );
-  const ui = `http://${devServerConfig().ip}:${devServerConfig().uiPort}`;
+  if (cli(['validate', '-f', SPEC]) !== 0) throw new Error(`${SPEC} is not valid`);
+  const setup = runAndWatch('cluster-setup');
+  const maintenance = setup.ok ? runAndWatch('rolling-maintenance') : undefined;
+  const list = `${ui}/namespaces/default/workflows?query=${encodeURIComponent(`ClusterName="demo"`)}`;
   console.log(`
-demo: done in ${((Date.now() - started) / 1000).toFixed(1)} s. Everything stays up for you to explore:
-  Temporal Web UI      ${ui}
-  lab inventory        ${labFiles.inventory}
-  a shell on a host    npx clusterflow-lab ssh app1
-  facts again          npx clusterflow facts -i ${labFiles.inventory} --limit 'db*'
-  stop it all          npm run demo -- --down`);
-  process.exitCode = facts.status ?? 1;
+demo: ${setup.ok && maintenance?.ok ? 'done' : 'FAILED'} in ${((Date.now() - started) / 1000).toFixed(1)} s (cluster-setup ${setup.seconds.toFixed(1)} s${maintenance ? `, rolling-maintenance ${maintenance.seconds.toFixed(1)} s` : ''}). Everything stays up for you to explore:
+  the demo's workflows      ${list}
+  cluster-setup             ${setup.link}${maintenance ? `\n  rolling-maintenance       ${maintenance.link}` : ''}
+  the spec (copy it)        ${SPEC}
+  lab inventory             ${labFiles.inventory}
+  through the LB            npx clusterflow-lab exec lb1 'curl -si http://127.0.0.1/'
+  a shell on a host         npx clusterflow-lab ssh app1
+  again (changes nothing)   npx clusterflow run cluster-setup -f ${SPEC} --wait
+  schedule maintenance      npx clusterflow schedule create rolling-maintenance -f ${SPEC} --cron '0 3 * * 0'
+  stop it all               npm run demo -- --down`);
+  process.exitCode = setup.ok && maintenance?.ok ? 0 : 1;
 }
 
 (process.argv.includes('--down') ? demoDown() : demoUp()).catch((err: Error) => {
