@@ -85,4 +85,46 @@ describe('clusterflow validate', () => {
     expect(r.err).toMatch(/license\.key: must be a reference like env:NAME or file:\/absolute\/path/);
     expect(r.err).not.toMatch(/CFAPP-SECRET-1/);
   });
+
+  it("checks what only cluster-setup uses: the first node's and the LB's install playbooks, join concurrency, the frontend", () => {
+    writeFileSync(
+      path.join(dir, 'further.yml'),
+      '- hosts: all\n  tasks:\n    - { name: dir, file: { path: /opt/x, state: directory } }\n',
+    );
+    const r = validate(
+      {
+        loadBalancer: {
+          kind: 'haproxy',
+          hosts: 'db1',
+          backend: 'app',
+          install: 'no-such-lb.yml',
+          frontend: { port: 80, servedByHeader: 'X Node' },
+        },
+        nodes: {
+          hosts: 'app',
+          service: 'cfapp',
+          install: 'further.yml',
+          firstInstall: 'no-such-first.yml',
+          joinConcurrency: 0,
+        },
+      },
+      true,
+    );
+    expect(r.status).toBe(2);
+    const v = JSON.parse(r.out);
+    expect(v.problems).toEqual([
+      'loadBalancer.frontend.servedByHeader: an HTTP header name',
+      expect.stringMatching(/^nodes\.joinConcurrency: /),
+    ]);
+    const fixed = validate(
+      {
+        loadBalancer: { kind: 'haproxy', hosts: 'db1', backend: 'app', install: 'no-such-lb.yml' },
+        nodes: { hosts: 'app', service: 'cfapp', install: 'further.yml', firstInstall: 'no-such-first.yml' },
+      },
+      true,
+    );
+    expect(JSON.parse(fixed.out).problems).toEqual([
+      expect.stringMatching(/^nodes\.firstInstall: .*no-such-first\.yml/),
+    ]);
+  });
 });
