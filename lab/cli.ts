@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { Command } from 'commander';
-import { devServerStatus, startDevServer, stopDevServer } from './devserver';
+import { devServerConfig, devServerStatus, startDevServer, stopDevServer } from './devserver';
 import { down, labFiles, sshArgs, status, stop, up } from './hosts';
 import { ensureRootfs } from './rootfs';
 
@@ -101,10 +101,19 @@ program
   });
 
 const temporal = program.command('temporal').description('the local Temporal dev server (SQLite, Web UI)');
-temporal.command('start').action(async () => {
-  const s = await startDevServer();
-  console.log(`${s.started ? 'started' : 'already running'}: ${s.address}, Web UI ${s.uiUrl}`);
-});
+temporal
+  .command('start')
+  .option(
+    '--ui-codec-endpoint <url>',
+    'the Web UI decodes payloads with this codec server (clusterflow codec-server)',
+  )
+  .action(async (flags: { uiCodecEndpoint?: string }) => {
+    const s = await startDevServer({
+      ...devServerConfig(),
+      ...(flags.uiCodecEndpoint && { uiCodecEndpoint: flags.uiCodecEndpoint }),
+    });
+    console.log(`${s.started ? 'started' : 'already running'}: ${s.address}, Web UI ${s.uiUrl}`);
+  });
 temporal.command('stop').action(async () => {
   console.log((await stopDevServer()) ? 'stopped' : 'not started by this checkout; nothing stopped');
 });

@@ -11,6 +11,8 @@ export interface DevServerConfig {
   port: number;
   uiPort: number;
   dir: string;
+  /** A codec server for the Web UI (`clusterflow codec-server`), so it shows encrypted payloads decoded. */
+  uiCodecEndpoint?: string;
 }
 
 export function devServerConfig(): DevServerConfig {
@@ -19,6 +21,7 @@ export function devServerConfig(): DevServerConfig {
     port: Number(process.env.CLUSTERFLOW_TEMPORAL_PORT ?? 7233),
     uiPort: Number(process.env.CLUSTERFLOW_UI_PORT ?? 8233),
     dir: path.join(STATE_DIR, 'temporal'),
+    uiCodecEndpoint: process.env.CLUSTERFLOW_UI_CODEC_ENDPOINT || undefined,
   };
 }
 
@@ -96,6 +99,7 @@ export async function startDevServer(c = devServerConfig()): Promise<DevServerSt
     '--log-level',
     'warn',
     ...searchAttributeRegistrations.flatMap((sa) => ['--search-attribute', sa]),
+    ...(c.uiCodecEndpoint ? ['--ui-codec-endpoint', c.uiCodecEndpoint] : []),
   ];
   const log = openSync(path.join(c.dir, 'server.log'), 'a');
   const child = spawn(temporalCli(), args, { detached: true, stdio: ['ignore', log, log] });
