@@ -22,6 +22,8 @@ const workerLog = path.join(STATE_DIR, 'worker.log');
 const secretsFile = path.join(STATE_DIR, 'demo-secrets.json');
 const SECRET_NAMES = ['CF_DEMO_DB_ADMIN', 'CF_DEMO_DB_REPL', 'CF_DEMO_DB_APP'];
 const WORKER_MARKER = 'clusterflow.js';
+/** Written once the demo's hosts are up: hosts of the same names without it (e.g. left by tests) are rebuilt fresh. */
+const labMarker = path.join(STATE_DIR, 'demo-lab.json');
 const CLI = path.join(REPO_ROOT, 'bin/clusterflow.js');
 
 function demoSecrets(): Record<string, string> {
@@ -56,6 +58,7 @@ async function demoDown(): Promise<void> {
   if (pid) await stopProcess(pid, WORKER_MARKER);
   rmSync(workerPidFile, { force: true });
   await down(DEMO_HOSTS);
+  rmSync(labMarker, { force: true });
   const stopped = await stopDevServer();
   console.log(
     `demo: worker stopped, lab hosts ${DEMO_HOSTS.join(', ')} removed${stopped ? ', dev server stopped' : ''}`,
@@ -88,7 +91,9 @@ async function demoUp(): Promise<void> {
   console.log(
     `demo: Temporal dev server ${server.started ? 'started' : 'already running'} at ${server.address}, Web UI ${ui}`,
   );
+  if (!existsSync(labMarker)) await down(DEMO_HOSTS);
   await up(DEMO_HOSTS);
+  writeFileSync(labMarker, JSON.stringify({ hosts: DEMO_HOSTS }));
   console.log(`demo: lab hosts ${DEMO_HOSTS.join(', ')} answering on SSH`);
   await startWorker();
   await waitForWorker(temporalSettings());

@@ -7,7 +7,8 @@ cd "$(dirname "$0")/.."
 TEMPORAL_CLI_VERSION=v1.5.1
 # debootstrap + systemd-nspawn build and boot the lab hosts; iproute2 wires their network;
 # zstd packs the rootfs cache; openssh-client gives ssh-keygen and ssh.
-APT_PACKAGES=(debootstrap systemd-container iproute2 zstd openssh-client ca-certificates procps)
+# chromium: the browser test/integration/ui.test.ts drives with playwright-core (no browser download).
+APT_PACKAGES=(debootstrap systemd-container iproute2 zstd openssh-client ca-certificates procps chromium)
 
 say() { printf 'setup: %s\n' "$*"; }
 

@@ -100,6 +100,9 @@ export async function waitForProgress(
 }
 
 export async function installApps(settings: ReturnType<typeof testSettings>): Promise<void> {
+  // The app may be running from something else (the demo uses the same hosts): usermod refuses a
+  // user with running processes, so stop it first; the end of this function starts it again.
+  for (const app of APPS) onHost(app, 'systemctl stop cfapp 2>/dev/null; true');
   const input = loadPlaybook(path.join(__dirname, '../fixtures/app/install.yml'), labInventory(), {
     check: false,
     diff: false,
