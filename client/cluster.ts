@@ -93,11 +93,12 @@ export function buildClusterSetup(loaded: LoadedSpec): StartableOperation {
 
 export function renderClusterSetup(result: ClusterSetupResult): string {
   const steps = new Table({
-    head: ['step', 'status', 'what it did'],
-    colWidths: [null, null, 80],
+    head: ['step', 'status', 'time', 'what it did'],
+    colWidths: [null, null, null, 80],
     wordWrap: true,
   });
-  for (const s of result.steps) steps.push([s.step, s.status, s.summary]);
+  for (const s of result.steps)
+    steps.push([s.step, s.status, s.ms === undefined ? '' : `${(s.ms / 1000).toFixed(1)} s`, s.summary]);
   const recap = Object.entries(result.recap)
     .sort(([a], [b]) => a.localeCompare(b))
     .map(

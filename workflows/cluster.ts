@@ -60,6 +60,8 @@ export interface SetupStep {
   workflowId?: string;
   /** One line: what the step did. */
   summary: string;
+  /** How long it took (workflow time). */
+  ms?: number;
 }
 
 export interface Verification {
@@ -129,6 +131,7 @@ class Setup {
     s.status = 'running';
     s.workflowId = childId;
     this.show(name);
+    const started = Date.now();
     try {
       const r = await work(s);
       s.summary = r.summary;
@@ -143,6 +146,8 @@ class Setup {
       this.result.failures.push(`${name}: ${message}`);
       this.result.ok = false;
       return false;
+    } finally {
+      s.ms = Date.now() - started;
     }
   }
 

@@ -1,15 +1,15 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection, WorkflowFailedError } from '@temporalio/client';
-import { parse, stringify } from 'yaml';
 import { buildClusterSetup } from '../../client/cluster';
 import { startOperation } from '../../client/connection';
 import { storageInput, loadSpec } from '../../client/spec';
 import { Phase } from '../../common/search-attributes';
-import { down, labFiles, up } from '../../lab/hosts';
+import { down, up } from '../../lab/hosts';
 import type { ClusterSetupResult } from '../../workflows/cluster';
+import { DEMO_HOSTS, demoSpecOn, type DemoSpec } from '../fixtures/demo/spec';
 import { installLicenseTool, licenseService } from '../fixtures/license/service';
 import { historyText, onHost, startPausedWorker, testSettings, withWorker } from './helpers';
 
@@ -18,19 +18,9 @@ import { historyText, onHost, startPausedWorker, testSettings, withWorker } from
 // nodes, MariaDB primary + replica, the stand-in app, HAProxy, licenses. The worker is SIGKILLed
 // in the middle of the cold run; a new one finishes it. A re-run changes nothing.
 
-const RENAME: Record<string, string> = {
-  lb1: 'cslb1',
-  db1: 'csdb1',
-  db2: 'csdb2',
-  fs1: 'csfs1',
-  fs2: 'csfs2',
-  app1: 'csapp1',
-  app2: 'csapp2',
-  app3: 'csapp3',
-};
-const HOSTS = Object.values(RENAME);
+const PREFIX = 'cs';
+const HOSTS = DEMO_HOSTS.map((h) => `${PREFIX}${h}`);
 const APPS = ['csapp1', 'csapp2', 'csapp3'];
-const DEMO = path.join(__dirname, '../../examples/demo');
 const settings = testSettings();
 const cluster = `cs-${Date.now().toString(36)}`;
 const dir = mkdtempSync(path.join(os.tmpdir(), 'cf-setup-'));
@@ -43,40 +33,26 @@ const SECRETS = {
 Object.assign(process.env, SECRETS);
 const licensing = licenseService(dir, { [SECRETS.CF_CS_LICENSE_KEY]: 3 });
 
-/** The demo spec on this suite's hosts; `edit` drops or changes sections. */
-function demoSpec(name: string, edit: (doc: Record<string, unknown>) => void = () => {}): string {
-  const rename = (v: unknown): unknown =>
-    typeof v === 'string'
-      ? (RENAME[v] ?? v)
-      : Array.isArray(v)
-        ? v.map(rename)
-        : v && typeof v === 'object'
-          ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, rename(x)]))
-          : v;
-  type Section = Record<string, unknown>;
-  const doc = rename(parse(readFileSync(path.join(DEMO, 'cluster.yml'), 'utf8'))) as Section & {
-    nodes: Section & { maintenance: Section };
-    loadBalancer: Section;
-  };
-  doc.cluster = cluster;
-  doc.inventory = labFiles.inventory;
-  for (const section of [doc.nodes, doc.loadBalancer, doc.nodes.maintenance])
-    for (const key of ['install', 'firstInstall', 'play'])
-      if (typeof section[key] === 'string') section[key] = path.join(DEMO, section[key]);
-  doc.license = {
-    hosts: APPS,
-    driver: 'command',
-    command: {
-      check: '/usr/local/bin/cfapp-license check',
-      activate: '/usr/local/bin/cfapp-license activate',
-      deactivate: '/usr/local/bin/cfapp-license deactivate',
+/** The demo spec on this suite's hosts, with licenses; `edit` drops or changes sections. */
+function demoSpec(name: string, edit: (doc: DemoSpec) => void = () => {}): string {
+  return demoSpecOn(PREFIX, {
+    dir,
+    name,
+    cluster,
+    edit: (doc) => {
+      doc.license = {
+        hosts: APPS,
+        driver: 'command',
+        command: {
+          check: '/usr/local/bin/cfapp-license check',
+          activate: '/usr/local/bin/cfapp-license activate',
+          deactivate: '/usr/local/bin/cfapp-license deactivate',
+        },
+        key: 'env:CF_CS_LICENSE_KEY',
+      };
+      edit(doc);
     },
-    key: 'env:CF_CS_LICENSE_KEY',
-  };
-  edit(doc);
-  const file = path.join(dir, `${name}.yml`);
-  writeFileSync(file, stringify(doc));
-  return file;
+  });
 }
 
 const haproxyServers = () =>
