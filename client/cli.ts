@@ -327,14 +327,13 @@ for (const [name, signal, what] of [
   ['approve', 'approve', 'approve a switchover waiting for approval'],
   ['acknowledge', 'acknowledge', 'let a failover refused by anti-flapping go ahead'],
 ] as const) {
-  withConnectionOptions(db.command(`${name} <workflowId>`).description(what)).action(
-    async (workflowId: string, flags: ConnectionFlags) => {
-      const settings = temporalSettings(flags);
-      const client = await connectClient(settings);
-      await client.workflow.getHandle(workflowId).signal(signal);
-      console.log(`${workflowId}: ${signal} sent`);
-    },
-  );
+  withConnectionOptions(
+    db.command(`${name} <workflowId>`).description(what).option('--json', 'print JSON'),
+  ).action(async (workflowId: string, flags: ConnectionFlags & { json?: boolean }) => {
+    const client = await connectClient(temporalSettings(flags));
+    await client.workflow.getHandle(workflowId).signal(signal);
+    acknowledged(flags, { workflowId, sent: signal }, `${workflowId}: ${signal} sent`);
+  });
 }
 
 interface NodeFlags extends ConnectionFlags {
@@ -550,10 +549,11 @@ withConnectionOptions(
 withConnectionOptions(
   program
     .command('cancel <workflowId>')
-    .description('cancel a workflow: it compensates (puts nodes back, releases locks) before it ends'),
-).action(async (workflowId: string, flags: ConnectionFlags) => {
+    .description('cancel a workflow: it compensates (puts nodes back, releases locks) before it ends')
+    .option('--json', 'print JSON'),
+).action(async (workflowId: string, flags: ConnectionFlags & { json?: boolean }) => {
   await (await connectClient(temporalSettings(flags))).workflow.getHandle(workflowId).cancel();
-  console.log(`${workflowId}: cancellation requested`);
+  acknowledged(flags, { workflowId, sent: 'cancel' }, `${workflowId}: cancellation requested`);
 });
 
 const storageCmd = program
@@ -606,37 +606,44 @@ for (const [name, operation, what] of [
   );
 }
 
+/** What a command that only sends something prints: a line, or with --json the same as an object. */
+function acknowledged(flags: { json?: boolean }, what: Record<string, unknown>, line: string): void {
+  console.log(flags.json ? JSON.stringify(what) : line);
+}
+
 for (const [name, what] of [
   ['pause', 'pause a rolling maintenance before its next node'],
   ['resume', 'resume a paused rolling maintenance'],
   ['approve', 'approve the next batch of a rolling maintenance (or a waiting switchover)'],
 ] as const) {
-  withConnectionOptions(program.command(`${name} <workflowId>`).description(what)).action(
-    async (workflowId: string, flags: ConnectionFlags) => {
-      const client = await connectClient(temporalSettings(flags));
-      await client.workflow.getHandle(workflowId).signal(name);
-      console.log(`${workflowId}: ${name} sent`);
-    },
-  );
+  withConnectionOptions(
+    program.command(`${name} <workflowId>`).description(what).option('--json', 'print JSON'),
+  ).action(async (workflowId: string, flags: ConnectionFlags & { json?: boolean }) => {
+    const client = await connectClient(temporalSettings(flags));
+    await client.workflow.getHandle(workflowId).signal(name);
+    acknowledged(flags, { workflowId, sent: name }, `${workflowId}: ${name} sent`);
+  });
 }
 withConnectionOptions(
   program
     .command('abort <workflowId>')
     .description('stop a rolling maintenance after the nodes in hand (none is left out of the LB)')
-    .option('--reason <text>'),
-).action(async (workflowId: string, flags: ConnectionFlags & { reason?: string }) => {
+    .option('--reason <text>')
+    .option('--json', 'print JSON'),
+).action(async (workflowId: string, flags: ConnectionFlags & { reason?: string; json?: boolean }) => {
   const client = await connectClient(temporalSettings(flags));
   await client.workflow.getHandle(workflowId).signal('abort', flags.reason);
-  console.log(`${workflowId}: abort sent`);
+  acknowledged(flags, { workflowId, sent: 'abort', reason: flags.reason }, `${workflowId}: abort sent`);
 });
 withConnectionOptions(
   program
     .command('skip <workflowId> <node>')
-    .description('leave a node out of a running rolling maintenance'),
-).action(async (workflowId: string, node: string, flags: ConnectionFlags) => {
+    .description('leave a node out of a running rolling maintenance')
+    .option('--json', 'print JSON'),
+).action(async (workflowId: string, node: string, flags: ConnectionFlags & { json?: boolean }) => {
   const client = await connectClient(temporalSettings(flags));
   await client.workflow.getHandle(workflowId).signal('skip', node);
-  console.log(`${workflowId}: skip ${node} sent`);
+  acknowledged(flags, { workflowId, sent: 'skip', node }, `${workflowId}: skip ${node} sent`);
 });
 
 const schedule = program.command('schedule').description('recurring operations as Temporal Schedules');
@@ -696,24 +703,34 @@ for (const [name, what] of [
   ['unpause', 'start runs again'],
 ] as const) {
   withConnectionOptions(
-    schedule.command(`${name} <scheduleId>`).description(what).option('--note <text>'),
-  ).action(async (id: string, flags: ConnectionFlags & { note?: string }) => {
+    schedule
+      .command(`${name} <scheduleId>`)
+      .description(what)
+      .option('--note <text>')
+      .option('--json', 'print JSON'),
+  ).action(async (id: string, flags: ConnectionFlags & { note?: string; json?: boolean }) => {
     const handle = (await connectClient(temporalSettings(flags))).schedule.getHandle(id);
     await (name === 'pause' ? handle.pause(flags.note) : handle.unpause(flags.note));
-    console.log(`schedule ${id}: ${name}d`);
+    acknowledged(flags, { scheduleId: id, done: name }, `schedule ${id}: ${name}d`);
   });
 }
 withConnectionOptions(
-  schedule.command('trigger <scheduleId>').description('run it now (overlap policy still applies)'),
-).action(async (id: string, flags: ConnectionFlags) => {
+  schedule
+    .command('trigger <scheduleId>')
+    .description('run it now (overlap policy still applies)')
+    .option('--json', 'print JSON'),
+).action(async (id: string, flags: ConnectionFlags & { json?: boolean }) => {
   await (await connectClient(temporalSettings(flags))).schedule.getHandle(id).trigger();
-  console.log(`schedule ${id}: triggered`);
+  acknowledged(flags, { scheduleId: id, done: 'trigger' }, `schedule ${id}: triggered`);
 });
 withConnectionOptions(
-  schedule.command('delete <scheduleId>').description('delete the schedule (running workflows go on)'),
-).action(async (id: string, flags: ConnectionFlags) => {
+  schedule
+    .command('delete <scheduleId>')
+    .description('delete the schedule (running workflows go on)')
+    .option('--json', 'print JSON'),
+).action(async (id: string, flags: ConnectionFlags & { json?: boolean }) => {
   await (await connectClient(temporalSettings(flags))).schedule.getHandle(id).delete();
-  console.log(`schedule ${id}: deleted`);
+  acknowledged(flags, { scheduleId: id, done: 'delete' }, `schedule ${id}: deleted`);
 });
 
 export async function main(argv = process.argv): Promise<void> {

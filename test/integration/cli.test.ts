@@ -119,7 +119,10 @@ it('runs an operation, shows its status and result, watches one to its end, list
     const runningOnly = JSON.parse((await cli('list', '--cluster', cluster, '--running', '--json')).stdout);
     expect(runningOnly.map((r: { workflowId: string }) => r.workflowId)).toEqual([hanging]);
 
-    expect((await cli('cancel', hanging)).stdout).toMatch(/cancellation requested/);
+    expect(JSON.parse((await cli('cancel', hanging, '--json')).stdout)).toEqual({
+      workflowId: hanging,
+      sent: 'cancel',
+    });
     const cancelled = await statusOf(hanging, (s) => s.status !== 'RUNNING');
     expect(cancelled.status).toBe('CANCELLED');
     expect((await cli('list', '--cluster', 'bad"name')).code).toBe(2);
