@@ -2,6 +2,7 @@ import {
   ApplicationFailure,
   defineQuery,
   executeChild,
+  isCancellation,
   proxyActivities,
   setHandler,
   workflowInfo,
@@ -140,6 +141,8 @@ class Setup {
       if (r.changed) this.result.changed = true;
       return true;
     } catch (err) {
+      // A cancelled setup ends cancelled (children cancelled, lock released), not "failed".
+      if (isCancellation(err)) throw err;
       s.status = 'failed';
       const message = causeOf(err);
       s.summary ||= message;
@@ -243,6 +246,7 @@ export async function clusterSetup(input: ClusterSetupInput): Promise<ClusterSet
                 changed ||= n.changed;
                 done.push(`${n.node}: ${n.changes.length} change(s)`);
               } catch (err) {
+                if (isCancellation(err)) throw err;
                 setup.host(j.joining.name, 0, true);
                 failed.push(`${j.joining.name}: ${causeOf(err)}`);
               }
@@ -377,6 +381,7 @@ async function verify(input: ClusterSetupInput): Promise<Verification[]> {
           .join(', ')}`,
       });
     } catch (err) {
+      if (isCancellation(err)) throw err;
       checks.push({ check: 'replication', ok: false, detail: causeOf(err) });
     }
   }
@@ -403,6 +408,7 @@ async function verify(input: ClusterSetupInput): Promise<Verification[]> {
         detail: `written on ${writer.name} as ${storage.section.owner.user}, seen and removed on ${reader.name} in ${ms} ms`,
       });
     } catch (err) {
+      if (isCancellation(err)) throw err;
       checks.push({ check: 'shared storage', ok: false, detail: causeOf(err) });
     }
   }

@@ -190,6 +190,29 @@ describe('cluster-setup', () => {
     expect(haproxyServers()).toEqual(['csapp1:ready', 'csapp2:ready', 'csapp3:ready']);
   }, 600_000);
 
+  it('a cancelled setup ends cancelled and gives the cluster lock back', async () => {
+    const client = await plainClient();
+    try {
+      const cancelled = await withWorker(settings, async () => {
+        const handle = await startOperation(client, settings, buildClusterSetup(loadSpec(demoSpec('full'))));
+        let phase: string | undefined;
+        while (phase !== 'first node') {
+          await new Promise((r) => setTimeout(r, 100));
+          phase = (await handle.describe()).typedSearchAttributes.get(Phase);
+        }
+        await handle.cancel();
+        const outcome = await handle.result().catch((e: unknown) => e);
+        return { outcome, status: (await handle.describe()).status.name };
+      });
+      expect(cancelled.outcome).toBeInstanceOf(WorkflowFailedError);
+      expect(cancelled.status).toBe('CANCELLED');
+      const lock = await client.workflow.getHandle(`lock/${cluster}`).describe();
+      expect(lock.status.name).not.toBe('RUNNING');
+    } finally {
+      await client.connection.close();
+    }
+  }, 300_000);
+
   it('runs a cluster without shared storage, replicas or licenses: only the sections the spec has', async () => {
     const r = await setup(
       demoSpec('nodes-only', (doc) => {
