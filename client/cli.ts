@@ -323,18 +323,24 @@ withConnectionOptions(
     .option('--no-wait', 'print the workflow ID and return'),
 ).action((member: string, flags: DbFlags) => runDb('rejoin', flags, { member }));
 
-for (const [name, signal, what] of [
-  ['approve', 'approve', 'approve a switchover waiting for approval'],
-  ['acknowledge', 'acknowledge', 'let a failover refused by anti-flapping go ahead'],
-] as const) {
+/** What a command that only sends something prints: a line, or with --json the same as an object. */
+function acknowledged(flags: { json?: boolean }, what: Record<string, unknown>, line: string): void {
+  console.log(flags.json ? JSON.stringify(what) : line);
+}
+
+/** `<name> <workflowId>`: sends the signal of that name to a running workflow. */
+function signalCommand(parent: Command, name: string, what: string): void {
   withConnectionOptions(
-    db.command(`${name} <workflowId>`).description(what).option('--json', 'print JSON'),
+    parent.command(`${name} <workflowId>`).description(what).option('--json', 'print JSON'),
   ).action(async (workflowId: string, flags: ConnectionFlags & { json?: boolean }) => {
     const client = await connectClient(temporalSettings(flags));
-    await client.workflow.getHandle(workflowId).signal(signal);
-    acknowledged(flags, { workflowId, sent: signal }, `${workflowId}: ${signal} sent`);
+    await client.workflow.getHandle(workflowId).signal(name);
+    acknowledged(flags, { workflowId, sent: name }, `${workflowId}: ${name} sent`);
   });
 }
+
+signalCommand(db, 'approve', 'approve a switchover waiting for approval');
+signalCommand(db, 'acknowledge', 'let a failover refused by anti-flapping go ahead');
 
 interface NodeFlags extends ConnectionFlags {
   file: string;
@@ -606,24 +612,13 @@ for (const [name, operation, what] of [
   );
 }
 
-/** What a command that only sends something prints: a line, or with --json the same as an object. */
-function acknowledged(flags: { json?: boolean }, what: Record<string, unknown>, line: string): void {
-  console.log(flags.json ? JSON.stringify(what) : line);
-}
-
-for (const [name, what] of [
-  ['pause', 'pause a rolling maintenance before its next node'],
-  ['resume', 'resume a paused rolling maintenance'],
-  ['approve', 'approve the next batch of a rolling maintenance (or a waiting switchover)'],
-] as const) {
-  withConnectionOptions(
-    program.command(`${name} <workflowId>`).description(what).option('--json', 'print JSON'),
-  ).action(async (workflowId: string, flags: ConnectionFlags & { json?: boolean }) => {
-    const client = await connectClient(temporalSettings(flags));
-    await client.workflow.getHandle(workflowId).signal(name);
-    acknowledged(flags, { workflowId, sent: name }, `${workflowId}: ${name} sent`);
-  });
-}
+signalCommand(program, 'pause', 'pause a rolling maintenance before its next node');
+signalCommand(program, 'resume', 'resume a paused rolling maintenance');
+signalCommand(
+  program,
+  'approve',
+  'approve the next batch of a rolling maintenance (or a waiting switchover)',
+);
 withConnectionOptions(
   program
     .command('abort <workflowId>')

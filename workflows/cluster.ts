@@ -368,7 +368,7 @@ async function verify(input: ClusterSetupInput): Promise<Verification[]> {
           {
             primary: endpointOf(primary, db.settings),
             replicas: replicas.map((m) => endpointOf(m, db.settings)),
-            name: `clusterflow_verify_${workflowInfo().runId.slice(0, 8).replace(/-/g, '')}`,
+            name: `clusterflow_verify_${workflowInfo().runId.slice(0, 8)}`,
             timeoutSeconds: 60,
           },
         ],

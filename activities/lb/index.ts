@@ -26,6 +26,11 @@ const DRIVERS: Record<LbKind, DriverFactory> = {
   lvs: lvsDriver,
 };
 
+/** Taking users: ready, and not down in the LB's own health view (where it has one). */
+function serving(s: MemberStatus | undefined): boolean {
+  return s?.admin === 'ready' && s.up !== false;
+}
+
 /** HAProxy and Apache name members; nginx and LVS know only address:port. */
 function sameMember(s: MemberStatus, m: LbMember): boolean {
   return s.name === m.name || (s.address === m.address && s.port === m.port);
@@ -58,7 +63,7 @@ export function createLbActivities(pool: SshPool, hooks: Hooks) {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const views = await memberViews(lb, member);
-      if (views.every((v) => v.status?.admin === 'ready' && v.status.up !== false)) return views;
+      if (views.every((v) => serving(v.status))) return views;
       if (Date.now() > deadline)
         throw ApplicationFailure.nonRetryable(
           `${member.name} is not up in every LB: ${views.map((v) => `${v.lb}: ${v.status ? `${v.status.admin}${v.status.up === false ? ', down' : ''}` : 'absent'}`).join('; ')}`,
@@ -146,8 +151,7 @@ export function createLbActivities(pool: SshPool, hooks: Hooks) {
         for (const m of input.members) {
           const s = views.find((v) => sameMember(v, m));
           if (!s) problems.push(`${m.name} is not in the LB`);
-          else if (s.admin !== 'ready' || s.up === false)
-            problems.push(`${m.name} is ${s.admin}${s.up === false ? ' and down' : ''}`);
+          else if (!serving(s)) problems.push(`${m.name} is ${s.admin}${s.up === false ? ' and down' : ''}`);
         }
         const out = await new Remote(pool, host, hooks()).run(
           `for i in $(seq ${tries}); do curl -s -o /dev/null --max-time 5 -w ${format} ${url}; done`,

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Client, Connection, WorkflowFailedError } from '@temporalio/client';
+import { Client, Connection, WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import { buildClusterSetup } from '../../client/cluster';
 import { startOperation } from '../../client/connection';
 import { storageInput, loadSpec } from '../../client/spec';
@@ -66,6 +66,15 @@ const haproxyServers = () =>
 const activateRequests = async () =>
   Object.values((await licensing.seats(SECRETS.CF_CS_LICENSE_KEY)).activations).reduce((a, b) => a + b, 0);
 
+/** Polls the Phase search attribute (what the UI shows) until `done` accepts it; returns it. */
+async function untilPhase(handle: WorkflowHandle, done: (phase: string) => boolean): Promise<string> {
+  for (;;) {
+    const phase = (await handle.describe()).typedSearchAttributes.get(Phase);
+    if (phase !== undefined && done(phase)) return phase;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 async function plainClient(): Promise<Client> {
   return new Client({
     connection: await Connection.connect({ address: settings.address }),
@@ -100,14 +109,11 @@ describe('cluster-setup', () => {
     const started = Date.now();
     const worker = await startPausedWorker(settings, '');
     const client = await plainClient();
-    let killedIn: string | undefined;
+    let killedIn: string;
     const handle = await startOperation(client, settings, buildClusterSetup(loadSpec(file)));
     try {
       // Kill the worker while the further nodes are joining: children and activities in flight.
-      while (!(killedIn === 'further nodes' || killedIn?.startsWith('failed'))) {
-        await new Promise((r) => setTimeout(r, 200));
-        killedIn = (await handle.describe()).typedSearchAttributes.get(Phase);
-      }
+      killedIn = await untilPhase(handle, (p) => p === 'further nodes' || p.startsWith('failed'));
     } finally {
       worker.kill('SIGKILL');
     }
@@ -195,11 +201,7 @@ describe('cluster-setup', () => {
     try {
       const cancelled = await withWorker(settings, async () => {
         const handle = await startOperation(client, settings, buildClusterSetup(loadSpec(demoSpec('full'))));
-        let phase: string | undefined;
-        while (phase !== 'first node') {
-          await new Promise((r) => setTimeout(r, 100));
-          phase = (await handle.describe()).typedSearchAttributes.get(Phase);
-        }
+        await untilPhase(handle, (p) => p === 'first node');
         await handle.cancel();
         const outcome = await handle.result().catch((e: unknown) => e);
         return { outcome, status: (await handle.describe()).status.name };
