@@ -23,9 +23,6 @@ export interface ExecOptions {
   become?: { user: string; password?: string };
   /** Aborting kills the remote command's whole process group. */
   signal?: AbortSignal;
-  /** Called every `tickMs` while the command runs (activities heartbeat from here). */
-  onTick?: () => void;
-  tickMs?: number;
 }
 
 const PGID_MARKER = '__CLUSTERFLOW_PGID=';
@@ -92,7 +89,7 @@ function killGroup(
 
 /** Runs one command line on an open connection and collects its result. */
 export function execCommand(client: Client, command: string, options: ExecOptions = {}): Promise<ExecResult> {
-  const { timeoutMs = 120_000, maxOutputBytes = 1 << 20, tickMs = 2000 } = options;
+  const { timeoutMs = 120_000, maxOutputBytes = 1 << 20 } = options;
   const started = Date.now();
   return new Promise((resolve, reject) => {
     client.exec(wrapCommand(command, options.become), (err, channel) => {
@@ -122,7 +119,6 @@ export function execCommand(client: Client, command: string, options: ExecOption
         else setTimeout(() => channel.close(), 2000).unref();
       };
       const timer = setTimeout(() => void stop('timeout'), timeoutMs);
-      const ticker = options.onTick ? setInterval(options.onTick, tickMs) : undefined;
       const onAbort = () => void stop('cancel');
       options.signal?.addEventListener('abort', onAbort, { once: true });
       if (options.signal?.aborted) onAbort();
@@ -150,7 +146,6 @@ export function execCommand(client: Client, command: string, options: ExecOption
       });
       channel.on('close', () => {
         clearTimeout(timer);
-        if (ticker) clearInterval(ticker);
         options.signal?.removeEventListener('abort', onAbort);
         if (pgid === undefined && stderrHead) stderr.push(Buffer.from(stderrHead));
         resolve({

@@ -1,4 +1,5 @@
 import { createHash, createHmac } from 'node:crypto';
+import { wildcardMatch } from '../../common/wildcard';
 
 /** One usable line of an OpenSSH known_hosts file. */
 export interface KnownHostEntry {
@@ -36,14 +37,6 @@ export function knownHostsName(host: string, port: number): string {
   return port === 22 ? host : `[${host}]:${port}`;
 }
 
-function wildcardToRegExp(pattern: string): RegExp {
-  const body = pattern
-    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
-    .replace(/\*/g, '.*')
-    .replace(/\?/g, '.');
-  return new RegExp(`^${body}$`, 'i');
-}
-
 function patternMatches(pattern: string, name: string): boolean {
   if (pattern.startsWith('|1|')) {
     // Hashed entry: |1|base64(salt)|base64(HMAC-SHA1(salt, name))
@@ -52,7 +45,7 @@ function patternMatches(pattern: string, name: string): boolean {
     const digest = createHmac('sha1', Buffer.from(salt, 'base64')).update(name).digest('base64');
     return digest === hash;
   }
-  return wildcardToRegExp(pattern).test(name);
+  return wildcardMatch(pattern, name, { ignoreCase: true });
 }
 
 /** True when the host list of an entry names `name` (a negated pattern that matches vetoes the line). */
@@ -77,7 +70,11 @@ export function fingerprint(key: Buffer): string {
 export function keyTypeOf(key: Buffer): string {
   if (key.length < 4) return 'unknown';
   const length = key.readUInt32BE(0);
-  return key.subarray(4, 4 + length).toString('latin1');
+  // The blob comes from the server: a control character in it must not forge lines in our messages.
+  return key
+    .subarray(4, 4 + length)
+    .toString('latin1')
+    .replace(/[^\x21-\x7e]/g, '?');
 }
 
 export type HostKeyVerdict =

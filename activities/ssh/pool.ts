@@ -1,7 +1,9 @@
-import type { Client } from 'ssh2';
 import type { Duplex } from 'node:stream';
+import type { Client } from 'ssh2';
+import { ApplicationFailure } from '@temporalio/common';
 import type { HostTarget, JumpHost } from '../../common/hosts';
-import { connectToHost } from './connection';
+import { connectToHost, unreachable, type HostConnection } from './connection';
+import { decideHostKey, readKnownHosts, recordHostKey, trustFrom } from './trust';
 
 /** A counting semaphore: bounds the channels open at once on one connection. */
 export class Semaphore {
@@ -22,10 +24,14 @@ export class Semaphore {
 }
 
 interface Entry {
-  client: Promise<Client>;
+  connection: Promise<HostConnection>;
   channels: Semaphore;
   inUse: number;
   idleTimer?: NodeJS.Timeout;
+  /** The socket closed (host gone, keepalive timeout, sshd killed): nothing more can run on it. */
+  closed?: boolean;
+  /** known_hosts text last found to trust the presented key: an unchanged file needs no new decision. */
+  trustedText?: string;
 }
 
 export interface SshPoolOptions {
@@ -35,15 +41,45 @@ export interface SshPoolOptions {
   idleMs?: number;
 }
 
-/** Identity of a connection: same user, address, port and path through the same bastion. */
-function keyOf(target: JumpHost & { jump?: JumpHost }): string {
-  const self = `${target.user}@${target.address}:${target.port}`;
+/**
+ * The identity a connection is shared under: who logs in where (user, address, port, the bastion
+ * chain), with which credential (key or password reference, else the agent) and under which
+ * host-key trust (known_hosts file, checking mode, the name the host is looked up by). Two tasks
+ * that differ in any of these never share an authenticated session. JSON, so no field can run
+ * into the next.
+ */
+export function keyOf(target: JumpHost & { jump?: JumpHost }): string {
+  const self = JSON.stringify({
+    user: target.user,
+    address: target.address,
+    port: target.port,
+    name: target.name,
+    key: target.privateKey ?? null,
+    password: target.password ?? null,
+    // Without a key or password the agent authenticates; which agent is part of the identity too.
+    agent: target.privateKey || target.password ? null : (process.env.SSH_AUTH_SOCK ?? null),
+    knownHosts: target.knownHostsFile,
+    checking: target.hostKeyChecking,
+  });
   return target.jump ? `${keyOf(target.jump)}>${self}` : self;
 }
 
+/** What ssh2 says about a call on a connection whose socket is gone. */
+const LOST = /^(No response from server|Not connected|Keepalive timeout)$/;
+const LOST_CODES = new Set(['ECONNRESET', 'EPIPE']);
+
+function connectionLost(err: unknown, entry: Entry): err is Error {
+  if (!(err instanceof Error) || err instanceof ApplicationFailure) return false;
+  return (
+    Boolean(entry.closed) || LOST.test(err.message) || LOST_CODES.has((err as { code?: string }).code ?? '')
+  );
+}
+
 /**
- * One SSH connection per host, shared by every activity in the worker, with many channels on it.
- * A dropped connection is forgotten and re-opened on next use; idle ones are closed.
+ * One SSH connection per identity, shared by every activity in the worker, with many channels on
+ * it. Each use re-checks the server's host key against the caller's own known_hosts (a local
+ * read, no round trip), so a pooled connection is refused exactly when a fresh one would be. A
+ * dropped connection is forgotten and re-opened on next use; idle ones are closed.
  */
 export class SshPool {
   private readonly entries = new Map<string, Entry>();
@@ -55,35 +91,66 @@ export class SshPool {
     this.idleMs = options.idleMs ?? 60_000;
   }
 
-  /** Runs `fn` with a channel slot on the host's connection. */
+  /** Runs `fn` with a channel slot on the connection of the target's identity. */
   async withConnection<T>(target: HostTarget | JumpHost, fn: (client: Client) => Promise<T>): Promise<T> {
     const key = keyOf(target);
     let entry = this.entries.get(key);
     if (!entry) {
-      entry = { client: this.open(target, key), channels: new Semaphore(this.maxChannels), inUse: 0 };
+      const opening: Entry = { connection: undefined!, channels: new Semaphore(this.maxChannels), inUse: 0 };
+      opening.connection = this.open(target, key, opening);
+      entry = opening;
       this.entries.set(key, entry);
     }
     const current = entry;
     clearTimeout(current.idleTimer);
     current.inUse++;
     try {
-      const client = await current.client;
+      const { client, hostKey } = await current.connection;
+      await this.checkTrust(target, key, current, hostKey);
       await current.channels.acquire();
       try {
         return await fn(client);
+      } catch (err) {
+        if (!connectionLost(err, current)) throw err;
+        // Typed as a failed connect would be, so the task is retried and reported unreachable.
+        this.discardEntry(key, current);
+        throw unreachable(target, err);
       } finally {
         current.channels.release();
       }
     } finally {
       current.inUse--;
-      if (current.inUse === 0 && this.entries.get(key) === current) {
-        current.idleTimer = setTimeout(() => this.drop(key, current), this.idleMs);
-        current.idleTimer.unref();
+      if (current.inUse === 0) {
+        if (this.entries.get(key) === current) {
+          current.idleTimer = setTimeout(() => this.drop(key, current), this.idleMs);
+          current.idleTimer.unref();
+        } else {
+          // Out of the pool while in use (its trust failed, or it was lost): end it with its last user.
+          this.endWhenOpen(current);
+        }
       }
     }
   }
 
-  private async open(target: HostTarget | JumpHost, key: string): Promise<Client> {
+  /**
+   * The host-key decision for this caller, against its known_hosts as it is now and the key the
+   * server presented when the connection opened: the same decision and failure as a fresh connect.
+   */
+  private async checkTrust(target: JumpHost, key: string, entry: Entry, hostKey: Buffer): Promise<void> {
+    // Parsing a long file of hashed names costs milliseconds; an unchanged one was judged already.
+    const text = await readKnownHosts(target);
+    if (text === entry.trustedText) return;
+    const decision = decideHostKey(target, trustFrom(target, text), hostKey);
+    if (!decision.ok) {
+      // Nobody of this identity may use it any more; users already past this check finish first.
+      if (this.entries.get(key) === entry) this.entries.delete(key);
+      throw decision.failure;
+    }
+    if (decision.record) await recordHostKey(target, decision.record);
+    else entry.trustedText = text;
+  }
+
+  private async open(target: HostTarget | JumpHost, key: string, entry: Entry): Promise<HostConnection> {
     try {
       let sock: Duplex | undefined;
       const jump = 'jump' in target ? target.jump : undefined;
@@ -91,20 +158,16 @@ export class SshPool {
         // ProxyJump: a direct-tcpip channel through the bastion carries the target's SSH session.
         sock = await this.withConnection(jump, (bastion) => forward(bastion, target.address, target.port));
       }
-      const client = await connectToHost(target, sock);
+      const connection = await connectToHost(target, sock);
       const forget = () => {
-        const entry = this.entries.get(key);
-        if (entry)
-          void entry.client.then(
-            (c) => c === client && this.entries.delete(key),
-            () => undefined,
-          );
+        entry.closed = true;
+        if (this.entries.get(key) === entry) this.entries.delete(key);
       };
-      client.on('close', forget);
-      client.on('error', forget);
-      return client;
+      connection.client.on('close', forget);
+      connection.client.on('error', forget);
+      return connection;
     } catch (err) {
-      this.entries.delete(key);
+      if (this.entries.get(key) === entry) this.entries.delete(key);
       throw err;
     }
   }
@@ -112,25 +175,32 @@ export class SshPool {
   private drop(key: string, entry: Entry): void {
     if (this.entries.get(key) !== entry || entry.inUse > 0) return;
     this.entries.delete(key);
-    void entry.client.then(
-      (c) => c.end(),
+    this.endWhenOpen(entry);
+  }
+
+  private endWhenOpen(entry: Entry): void {
+    void entry.connection.then(
+      (c) => c.client.end(),
+      () => undefined,
+    );
+  }
+
+  private discardEntry(key: string, entry: Entry): void {
+    if (this.entries.get(key) === entry) this.entries.delete(key);
+    void entry.connection.then(
+      (c) => c.client.destroy(),
       () => undefined,
     );
   }
 
   /**
-   * Forgets a host's connection now. For a host that stopped answering: TCP keepalives would take
-   * most of a minute to notice, and a new connection attempt fails fast.
+   * Forgets a host's connection now. For a host that stopped answering: keepalives take several
+   * seconds to notice, and a new connection attempt fails fast.
    */
   discard(target: HostTarget | JumpHost): void {
     const key = keyOf(target);
     const entry = this.entries.get(key);
-    if (!entry) return;
-    this.entries.delete(key);
-    void entry.client.then(
-      (c) => c.destroy(),
-      () => undefined,
-    );
+    if (entry) this.discardEntry(key, entry);
   }
 
   /** Number of open (or opening) connections, for tests and metrics. */
@@ -143,8 +213,8 @@ export class SshPool {
     this.entries.clear();
     await Promise.all(
       all.map((e) =>
-        e.client.then(
-          (c) => c.end(),
+        e.connection.then(
+          (c) => c.client.end(),
           () => undefined,
         ),
       ),
