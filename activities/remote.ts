@@ -1,4 +1,5 @@
 import { ApplicationFailure } from '@temporalio/common';
+import { chmodArgument } from '../common/file-mode';
 import type { HostTarget } from '../common/hosts';
 import { resolveSecret } from './secrets';
 import { execCommand, type ExecResult } from './ssh/exec';
@@ -13,6 +14,8 @@ export interface RemoteFile {
   group?: string;
   content?: Buffer;
   linkTarget?: string;
+  /** The umask commands run with on the host (a symbolic mode without a user class respects it). */
+  umask?: number;
 }
 
 export interface FileAttributes {
@@ -52,23 +55,25 @@ export class Remote {
       // Already that user: sudo would only add a dependency on sudo being installed.
       if (wanted.user !== this.target.user) become = { user: wanted.user, password: this.becomePassword };
     }
-    // sshd frees a session slot only once the previous channel's process is reaped: with many
-    // commands at once on one host (an LB host serving a batch of nodes) an open can be refused
-    // for a moment. Nothing ran yet, so trying again is safe.
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await this.pool.withConnection(this.target, (client) =>
-          execCommand(client, command, {
-            ...options,
-            become,
-            signal: this.hooks.signal,
-            onTick: this.hooks.onTick,
-          }),
-        );
-      } catch (err) {
-        if (attempt >= 6 || !/Channel open failure/.test((err as Error).message)) throw err;
-        await new Promise((r) => setTimeout(r, 50 * 2 ** attempt));
+    // Heartbeat through the whole wait, not only while the command runs: a connect may take its
+    // full timeout, and a channel on a connection whose host vanished waits for the keepalives.
+    const ticker = this.hooks.onTick ? setInterval(this.hooks.onTick, 2000) : undefined;
+    try {
+      // sshd frees a session slot only once the previous channel's process is reaped: with many
+      // commands at once on one host (an LB host serving a batch of nodes) an open can be refused
+      // for a moment. Nothing ran yet, so trying again is safe.
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await this.pool.withConnection(this.target, (client) =>
+            execCommand(client, command, { ...options, become, signal: this.hooks.signal }),
+          );
+        } catch (err) {
+          if (attempt >= 6 || !/Channel open failure/.test((err as Error).message)) throw err;
+          await new Promise((r) => setTimeout(r, 50 * 2 ** attempt));
+        }
       }
+    } finally {
+      clearInterval(ticker);
     }
   }
 
@@ -87,15 +92,19 @@ export class Remote {
   async stat(path: string, withContent = false): Promise<RemoteFile> {
     const p = shellQuote(path);
     const script = [
+      'umask',
       `if [ -L ${p} ]; then printf 'link|%s\\n' "$(readlink -- ${p})"; fi`,
       `if [ -e ${p} ]; then stat -c '%F|%a|%U|%G' -- ${p}; else echo absent; fi`,
       withContent ? `if [ -f ${p} ]; then base64 -w0 -- ${p}; fi` : '',
     ].join('\n');
     const out = (await this.must(script, `reading ${path}`)).stdout.split('\n');
+    const umask = parseInt(out.shift()!, 8);
     let linkTarget: string | undefined;
     if (out[0].startsWith('link|')) linkTarget = out.shift()!.slice(5);
     if (out[0] === 'absent')
-      return linkTarget !== undefined ? { exists: true, kind: 'link', linkTarget } : { exists: false };
+      return linkTarget !== undefined
+        ? { exists: true, kind: 'link', linkTarget, umask }
+        : { exists: false, umask };
     const [type, mode, owner, group] = out[0].split('|');
     const kind =
       linkTarget !== undefined
@@ -112,6 +121,7 @@ export class Remote {
       owner,
       group,
       linkTarget,
+      umask,
       content: withContent && kind === 'file' ? Buffer.from(out[1] ?? '', 'base64') : undefined,
     };
   }
@@ -131,13 +141,14 @@ export class Remote {
       `t=$(mktemp -- "$(dirname -- ${p})/.clusterflow.XXXXXX")`,
       `trap 'rm -f -- "$t"' EXIT`,
       'base64 -d > "$t"',
-      attrs.mode
-        ? `chmod ${shellQuote(attrs.mode)} "$t"`
-        : `if [ -e ${p} ]; then chmod --reference=${p} "$t"; else chmod 644 "$t"; fi`,
       `if [ -e ${p} ]; then chown --reference=${p} "$t"; fi`,
       attrs.owner || attrs.group
         ? `chown ${shellQuote(`${attrs.owner ?? ''}${attrs.group ? `:${attrs.group}` : ''}`)} "$t"`
         : '',
+      // After chown: chown clears the setuid and setgid bits of a regular file.
+      attrs.mode
+        ? `chmod ${shellQuote(chmodArgument(parseInt(attrs.mode, 8)))} "$t"`
+        : `if [ -e ${p} ]; then chmod --reference=${p} "$t"; else chmod 644 "$t"; fi`,
       attrs.backup
         ? `if [ -e ${p} ]; then b=${p}.$(date +%Y%m%d%H%M%S)~; cp -p -- ${p} "$b"; echo "$b"; fi`
         : '',
@@ -163,7 +174,9 @@ export class Remote {
       const commands = [
         wanted.owner && wanted.owner !== current.owner ? `chown ${shellQuote(wanted.owner)} -- ${p}` : '',
         wanted.group && wanted.group !== current.group ? `chgrp ${shellQuote(wanted.group)} -- ${p}` : '',
-        wanted.mode && wanted.mode !== current.mode ? `chmod ${shellQuote(wanted.mode)} -- ${p}` : '',
+        wanted.mode && wanted.mode !== current.mode
+          ? `chmod ${shellQuote(chmodArgument(parseInt(wanted.mode, 8)))} -- ${p}`
+          : '',
       ];
       await this.must(commands.filter(Boolean).join(' && '), `setting attributes of ${path}`);
     }

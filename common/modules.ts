@@ -1,15 +1,38 @@
 import { z } from 'zod';
+import { FileModeSchema } from './file-mode';
 
-/** Octal file mode as Ansible writes it: "0644", "644" or "u=rw,g=r,o=r" is not supported. */
-const Mode = z
-  .union([z.string().regex(/^0?[0-7]{3,4}$/, 'mode must be octal, like "0644"'), z.number().int()])
-  .transform((m) =>
-    (typeof m === 'number' ? m.toString(8) : m).replace(/^0(?=[0-7]{3,4}$)/, '').padStart(3, '0'),
-  );
+// What Ansible's argument spec converts for a module: a value templated from an INI inventory or
+// a quoted YAML scalar arrives as text ("8080", "yes"), and an int or bool option still takes it.
+const BOOL_TRUE = /^(y|yes|on|1|true|t)$/i;
+const BOOL_FALSE = /^(n|no|off|0|false|f)$/i;
+const Bool = z.union([z.boolean(), z.number(), z.string()]).transform((v, ctx): boolean => {
+  if (typeof v === 'boolean') return v;
+  const text = String(v).trim();
+  if (BOOL_TRUE.test(text)) return true;
+  if (BOOL_FALSE.test(text)) return false;
+  ctx.addIssue({
+    code: 'custom',
+    message: `expected a boolean (true/false, yes/no), got ${JSON.stringify(v)}`,
+  });
+  return z.NEVER;
+});
+
+function numeric(inner: z.ZodNumber) {
+  return z
+    .union([z.number(), z.string()])
+    .transform((v, ctx): number => {
+      if (typeof v === 'number') return v;
+      if (/^\s*[+-]?(\d+(\.\d*)?|\.\d+)\s*$/.test(v)) return Number(v);
+      ctx.addIssue({ code: 'custom', message: `expected a number, got ${JSON.stringify(v)}` });
+      return z.NEVER;
+    })
+    .pipe(inner);
+}
+
 const Owner = z.string().regex(/^[A-Za-z0-9_.][A-Za-z0-9_.-]*\$?$/, 'not a valid user or group name');
 const AbsPath = z.string().regex(/^\//, 'must be an absolute path');
 
-const Attributes = { owner: Owner.optional(), group: Owner.optional(), mode: Mode.optional() };
+const Attributes = { owner: Owner.optional(), group: Owner.optional(), mode: FileModeSchema.optional() };
 
 const Guards = {
   creates: AbsPath.optional(),
@@ -18,7 +41,7 @@ const Guards = {
 };
 
 export const CommandArgs = z
-  .object({
+  .strictObject({
     cmd: z.string().min(1).optional(),
     argv: z.array(z.string()).min(1).optional(),
     stdin: z.string().optional(),
@@ -26,10 +49,10 @@ export const CommandArgs = z
   })
   .refine((a) => Boolean(a.cmd) !== Boolean(a.argv), 'give exactly one of cmd or argv');
 
-export const ShellArgs = z.object({ cmd: z.string().min(1), stdin: z.string().optional(), ...Guards });
+export const ShellArgs = z.strictObject({ cmd: z.string().min(1), stdin: z.string().optional(), ...Guards });
 
 export const FileArgs = z
-  .object({
+  .strictObject({
     path: AbsPath,
     state: z.enum(['file', 'directory', 'absent', 'link', 'touch']).default('file'),
     src: z.string().optional(),
@@ -39,12 +62,12 @@ export const FileArgs = z
 
 /** copy writes `content` or a worker-side `src` file as is; template renders it with host vars first. */
 const FileContentArgs = z
-  .object({
+  .strictObject({
     dest: AbsPath,
     content: z.string().optional(),
     /** A file on the worker's machine (a relative path is resolved beside the playbook). */
     src: z.string().optional(),
-    backup: z.boolean().default(false),
+    backup: Bool.default(false),
     ...Attributes,
   })
   .refine((a) => (a.content === undefined) !== (a.src === undefined), 'give exactly one of content or src');
@@ -58,18 +81,18 @@ const TextEdit = {
   state: z.enum(['present', 'absent']).default('present'),
   insertafter: z.string().optional(),
   insertbefore: z.string().optional(),
-  create: z.boolean().default(false),
-  backup: z.boolean().default(false),
+  create: Bool.default(false),
+  backup: Bool.default(false),
   ...Attributes,
 };
 
 export const LineInFileArgs = z
-  .object({ ...TextEdit, line: z.string().optional(), regexp: z.string().optional() })
+  .strictObject({ ...TextEdit, line: z.string().optional(), regexp: z.string().optional() })
   .refine((a) => a.state === 'absent' || a.line !== undefined, 'state=present needs line')
   .refine((a) => !(a.insertafter && a.insertbefore), 'give at most one of insertafter or insertbefore');
 
 export const BlockInFileArgs = z
-  .object({
+  .strictObject({
     ...TextEdit,
     block: z.string().default(''),
     marker: z.string().default('# {mark} CLUSTERFLOW MANAGED BLOCK'),
@@ -78,36 +101,36 @@ export const BlockInFileArgs = z
 
 const Scalar = z.union([z.string(), z.number(), z.boolean()]).transform(String);
 
-export const PropertiesArgs = z.object({
+export const PropertiesArgs = z.strictObject({
   path: AbsPath,
   set: z.record(z.string(), Scalar).default({}),
   remove: z.array(z.string()).default([]),
   separator: z.string().default('='),
-  create: z.boolean().default(true),
-  backup: z.boolean().default(false),
+  create: Bool.default(true),
+  backup: Bool.default(false),
   ...Attributes,
 });
 
-export const IniArgs = z.object({
+export const IniArgs = z.strictObject({
   path: AbsPath,
   /** section -> option -> value; a null value removes the option. */
   settings: z.record(z.string(), z.record(z.string(), z.union([Scalar, z.null()]))),
-  create: z.boolean().default(true),
-  backup: z.boolean().default(false),
+  create: Bool.default(true),
+  backup: Bool.default(false),
   ...Attributes,
 });
 
 export const ServiceArgs = z
-  .object({
+  .strictObject({
     name: z.string().regex(/^[A-Za-z0-9@_.:-]+$/, 'not a valid service name'),
     state: z.enum(['started', 'stopped', 'restarted', 'reloaded']).optional(),
-    enabled: z.boolean().optional(),
+    enabled: Bool.optional(),
   })
   .refine((a) => a.state !== undefined || a.enabled !== undefined, 'give state, enabled, or both');
 
 const PackageName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9+._:-]*$/, 'not a valid package name');
 export const PackageArgs = z
-  .object({
+  .strictObject({
     name: z
       .union([PackageName, z.array(PackageName)])
       .transform((n) => (Array.isArray(n) ? n : [n]))
@@ -115,30 +138,30 @@ export const PackageArgs = z
     /** A package file already on the host, installed with its dependencies. */
     deb: AbsPath.optional(),
     state: z.enum(['present', 'absent', 'latest']).default('present'),
-    update_cache: z.boolean().default(false),
+    update_cache: Bool.default(false),
   })
   .refine((a) => Boolean(a.name) !== Boolean(a.deb), 'give exactly one of name or deb');
 
-export const UserArgs = z.object({
+export const UserArgs = z.strictObject({
   name: Owner,
-  uid: z.number().int().min(0).optional(),
+  uid: numeric(z.number().int().min(0)).optional(),
   group: Owner.optional(),
   groups: z.array(Owner).optional(),
   home: AbsPath.optional(),
   shell: AbsPath.optional(),
-  system: z.boolean().default(false),
-  create_home: z.boolean().default(true),
+  system: Bool.default(false),
+  create_home: Bool.default(true),
   state: z.enum(['present', 'absent']).default('present'),
 });
 
-export const GroupArgs = z.object({
+export const GroupArgs = z.strictObject({
   name: Owner,
-  gid: z.number().int().min(0).optional(),
-  system: z.boolean().default(false),
+  gid: numeric(z.number().int().min(0)).optional(),
+  system: Bool.default(false),
   state: z.enum(['present', 'absent']).default('present'),
 });
 
-export const MountArgs = z.object({
+export const MountArgs = z.strictObject({
   path: AbsPath,
   src: z.string().min(1).optional(),
   fstype: z
@@ -149,24 +172,24 @@ export const MountArgs = z.object({
     .string()
     .regex(/^[^\s]+$/, 'mount options have no spaces')
     .default('defaults'),
-  dump: z.number().int().default(0),
-  passno: z.number().int().default(0),
+  dump: numeric(z.number().int()).default(0),
+  passno: numeric(z.number().int()).default(0),
   state: z.enum(['mounted', 'present', 'unmounted', 'absent']).default('mounted'),
 });
 
 export const WaitForArgs = z
-  .object({
+  .strictObject({
     host: z
       .string()
       .regex(/^[A-Za-z0-9.:-]+$/)
       .default('127.0.0.1'),
-    port: z.number().int().min(1).max(65535).optional(),
+    port: numeric(z.number().int().min(1).max(65535)).optional(),
     path: AbsPath.optional(),
     search_regex: z.string().optional(),
     state: z.enum(['started', 'stopped', 'present', 'absent', 'drained']).default('started'),
-    timeout: z.number().positive().default(300),
-    delay: z.number().min(0).default(0),
-    sleep: z.number().positive().default(1),
+    timeout: numeric(z.number().positive()).default(300),
+    delay: numeric(z.number().min(0)).default(0),
+    sleep: numeric(z.number().positive()).default(1),
   })
   .refine((a) => Boolean(a.port) !== Boolean(a.path), 'give exactly one of port or path');
 

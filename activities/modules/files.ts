@@ -10,6 +10,8 @@ import type {
   PropertiesArgs,
   TemplateArgs,
 } from '../../common/modules';
+import { applyMode, formatMode, type FileMode } from '../../common/file-mode';
+import { attributeChanges, type FileAttributes, type RemoteFile } from '../remote';
 import { shellQuote } from '../ssh/quote';
 import { changed, failed, ok, type ModuleContext, type ModuleRunner } from './context';
 import { renderTemplate } from './render';
@@ -18,11 +20,59 @@ import { blockInFile, editIni, editProperties, lineInFile } from './text-edits';
 interface Edit {
   owner?: string;
   group?: string;
-  mode?: string;
+  mode?: FileMode;
   backup?: boolean;
   /** Create the file when missing (otherwise a missing file is a failure). */
   create: boolean;
 }
+
+interface WantedAttributes {
+  owner?: string;
+  group?: string;
+  mode?: FileMode;
+}
+
+/** What the host creates a path with before its mode is set: writeFile's 644, umask for the rest. */
+const CREATED_MODE = { written: 0o644, touched: 0o666, directory: 0o777 } as const;
+
+/**
+ * The attributes to set on a path, its mode resolved against the mode the path has (a symbolic
+ * mode is relative), in the form the host's stat reports (`644`, `2775`).
+ */
+export function resolveAttributes(wanted: WantedAttributes, current: RemoteFile): FileAttributes {
+  const mode =
+    wanted.mode === undefined
+      ? undefined
+      : applyMode(parseInt(current.mode ?? '0', 8), wanted.mode, current.kind === 'directory', current.umask);
+  return {
+    owner: wanted.owner,
+    group: wanted.group,
+    mode: mode === undefined ? undefined : mode.toString(8).padStart(3, '0'),
+  };
+}
+
+/** How a path will look right after the host creates it, for check mode to predict the same mode. */
+export function createdPath(how: keyof typeof CREATED_MODE, umask = 0o022): RemoteFile {
+  const mode = how === 'written' ? CREATED_MODE.written : CREATED_MODE[how] & ~umask;
+  return { exists: true, kind: how === 'directory' ? 'directory' : 'file', mode: mode.toString(8), umask };
+}
+
+/** A path's kind and the attributes a task sets, one per line, as --diff shows them (modes as Ansible writes them). */
+export function describePath(f: RemoteFile, attrs: FileAttributes = {}): string {
+  const lines = [f.exists ? `${f.kind}${f.linkTarget ? ` -> ${f.linkTarget}` : ''}` : 'absent'];
+  if (f.exists && attrs.owner) lines.push(`owner: ${f.owner ?? '-'}`);
+  if (f.exists && attrs.group) lines.push(`group: ${f.group ?? '-'}`);
+  if (f.exists && attrs.mode) lines.push(`mode: ${f.mode ? formatMode(parseInt(f.mode, 8)) : '-'}`);
+  return lines.join('\n');
+}
+
+/** The same path with the wanted attributes applied. */
+const withAttributes = (f: RemoteFile, attrs: FileAttributes): RemoteFile => ({
+  ...f,
+  owner: attrs.owner ?? f.owner,
+  group: attrs.group ?? f.group,
+  mode: attrs.mode ?? f.mode,
+});
 
 /**
  * The one path for every module that manages a file's content: read it, compute the new text
@@ -41,15 +91,24 @@ async function editFile(
   const before = current.content?.toString('utf8') ?? '';
   const after = transform(before);
   const contentChanged = !current.exists || before !== after;
-  const attrs = { owner: edit.owner, group: edit.group, mode: edit.mode };
+  const attrs = resolveAttributes(edit, current.exists ? current : createdPath('written', current.umask));
   if (contentChanged) {
     const diff = { path, before: current.exists ? before : '', after };
-    if (ctx.check) return changed(ctx, `update ${path}`, diff);
+    // Attributes changed together with the content are named in the message, the same in check mode.
+    const also = current.exists ? attributeChanges(current, attrs) : [];
+    const suffix = also.length ? `; ${also.join(', ')}` : '';
+    if (ctx.check) return changed(ctx, `update ${path}${suffix}`, diff);
     const backup = await ctx.remote.writeFile(path, after, { ...attrs, backup: edit.backup });
-    return changed(ctx, `updated ${path}${backup ? ` (backup ${backup})` : ''}`, diff);
+    return changed(ctx, `updated ${path}${suffix}${backup ? ` (backup ${backup})` : ''}`, diff);
   }
   const fixed = await ctx.remote.fixAttributes(path, current, attrs, ctx.check);
-  return fixed.length ? changed(ctx, `set ${fixed.join(', ')} on ${path}`) : ok(`${path} is as wanted`);
+  if (!fixed.length) return ok(`${path} is as wanted`);
+  const diff = {
+    path,
+    before: describePath(current, attrs),
+    after: describePath(withAttributes(current, attrs), attrs),
+  };
+  return changed(ctx, `set ${fixed.join(', ')} on ${path}`, diff);
 }
 
 export const copy: ModuleRunner<z.infer<typeof CopyArgs>> = async (ctx, a) => {
@@ -81,37 +140,54 @@ export const ini: ModuleRunner<z.infer<typeof IniArgs>> = (ctx, a) =>
 export const file: ModuleRunner<z.infer<typeof FileArgs>> = async (ctx, a) => {
   const p = shellQuote(a.path);
   const current = await ctx.remote.stat(a.path);
-  const describe = (f: typeof current) =>
-    f.exists ? `${f.kind}${f.linkTarget ? ` -> ${f.linkTarget}` : ''}` : 'absent';
   let command: string | undefined;
+  /** How the host creates the path, when the command creates it (its mode is then predicted). */
+  let creates: 'touched' | 'directory' | undefined;
   if (a.state === 'absent') {
     if (!current.exists) return ok(`${a.path} is absent`);
     command = `rm -rf -- ${p}`;
   } else if (a.state === 'directory') {
     if (current.exists && current.kind !== 'directory')
       return failed(`${a.path} exists as a ${current.kind}, not a directory`);
-    if (!current.exists) command = `mkdir -p -- ${p}`;
+    if (!current.exists) [command, creates] = [`mkdir -p -- ${p}`, 'directory'];
   } else if (a.state === 'link') {
     if (current.exists && current.kind !== 'link')
       return failed(`${a.path} exists as a ${current.kind}, not a link`);
     if (current.linkTarget !== a.src) command = `ln -sfn -- ${shellQuote(a.src!)} ${p}`;
   } else if (a.state === 'touch') {
     command = `touch -- ${p}`;
+    if (!current.exists) creates = 'touched';
   } else if (!current.exists) {
     return failed(`${a.path} does not exist (state=file does not create files; use touch or copy)`);
   } else if (current.kind !== 'file') {
     return failed(`${a.path} is a ${current.kind}, not a file`);
   }
-  const diff = { path: a.path, before: describe(current), after: a.state === 'absent' ? 'absent' : a.state };
+  const setsAttributes = a.state !== 'absent' && a.state !== 'link';
   if (command) {
-    if (ctx.check) return changed(ctx, `${a.state} ${a.path}`, diff);
-    await ctx.remote.must(command, `${a.state} ${a.path}`);
-    if (a.state !== 'absent' && a.state !== 'link') {
-      await ctx.remote.fixAttributes(a.path, await ctx.remote.stat(a.path), a, false);
+    // Check mode predicts the created path's mode; a real run reads it back after creating.
+    let made = creates ? createdPath(creates, current.umask) : current;
+    if (!ctx.check) {
+      await ctx.remote.must(command, `${a.state} ${a.path}`);
+      if (setsAttributes) made = await ctx.remote.stat(a.path);
     }
-    return changed(ctx, `${a.state} ${a.path}`, diff);
+    const attrs = setsAttributes ? resolveAttributes(a, made) : {};
+    if (!ctx.check && setsAttributes) await ctx.remote.fixAttributes(a.path, made, attrs, false);
+    const after =
+      a.state === 'absent'
+        ? 'absent'
+        : a.state === 'link'
+          ? `link -> ${a.src}`
+          : describePath(withAttributes(made, attrs), attrs);
+    return changed(ctx, `${a.state} ${a.path}`, { path: a.path, before: describePath(current), after });
   }
   if (a.state === 'link') return ok(`${a.path} links to ${a.src}`);
-  const fixed = await ctx.remote.fixAttributes(a.path, current, a, ctx.check);
-  return fixed.length ? changed(ctx, `set ${fixed.join(', ')} on ${a.path}`) : ok(`${a.path} is as wanted`);
+  const attrs = resolveAttributes(a, current);
+  const fixed = await ctx.remote.fixAttributes(a.path, current, attrs, ctx.check);
+  if (!fixed.length) return ok(`${a.path} is as wanted`);
+  const diff = {
+    path: a.path,
+    before: describePath(current, attrs),
+    after: describePath(withAttributes(current, attrs), attrs),
+  };
+  return changed(ctx, `set ${fixed.join(', ')} on ${a.path}`, diff);
 };

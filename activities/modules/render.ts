@@ -9,19 +9,39 @@ export function renderTemplate(text: string, vars: Vars): string {
   return env.renderString(text, vars);
 }
 
-const WHOLE_EXPRESSION = /^\s*\{\{[^}]*\}\}\s*$/;
+const WHOLE_EXPRESSION = /^\s*\{\{([^}]*)\}\}\s*$/;
+
+// A filter that hands back the expression's value itself: nunjucks only ever returns text.
+// Rendering is synchronous, so one slot is enough.
+let evaluated: unknown;
+env.addFilter('__clusterflow_value', (v: unknown) => {
+  evaluated = v;
+  return '';
+});
+
+/** The value of one `{{ expr }}`, with its type; undefined when nunjucks would refuse to print it. */
+function expressionValue(expression: string, vars: Vars): unknown {
+  evaluated = undefined;
+  env.renderString(`{{ (${expression}) | __clusterflow_value }}`, vars);
+  return evaluated instanceof nunjucks.runtime.SafeString ? evaluated.toString() : evaluated;
+}
 
 /**
- * Renders every string in task arguments. A value that is one whole `{{ expr }}` keeps a number or
- * boolean type, as Ansible does, so `port: "{{ http_port }}"` is still a number.
+ * Renders every string in task arguments. A value that is one whole `{{ expr }}` keeps the type of
+ * what it evaluates to, as ansible-core 2.19 does: `port: "{{ http_port }}"` stays a number, and
+ * `mode: "{{ m }}"` with `m: "644"` stays the string "644", octal (re-read from the rendered text it
+ * would be the decimal 644, mode 01204).
  */
 export function renderArgs(value: unknown, vars: Vars): unknown {
   if (typeof value === 'string') {
     if (!value.includes('{{') && !value.includes('{%')) return value;
-    const rendered = renderTemplate(value, vars);
-    if (WHOLE_EXPRESSION.test(value) && /^(-?\d+(\.\d+)?|true|false)$/.test(rendered))
-      return JSON.parse(rendered);
-    return rendered;
+    const whole = WHOLE_EXPRESSION.exec(value);
+    if (whole) {
+      const v = expressionValue(whole[1], vars);
+      // undefined and null: rendering it as text raises nunjucks' own error.
+      if (v !== undefined && v !== null) return v;
+    }
+    return renderTemplate(value, vars);
   }
   if (Array.isArray(value)) return value.map((v) => renderArgs(v, vars));
   if (value && typeof value === 'object') {

@@ -1,6 +1,7 @@
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { pythonLiteral } from '../../client/inventory/python-literal';
 import {
   expandHostRange,
   loadInventory,
@@ -53,10 +54,10 @@ describe('Ansible INI inventory', () => {
     expect(selectHosts(inv, 'ungrouped')).toEqual(['mgr.example.org']);
   });
 
-  it('types inline host values and keeps :vars values as strings', () => {
+  it('reads values as Python literals, as Ansible does: 8080 a number, true (not True) a string', () => {
     expect(varsOf(inv, 'node01.example.org')).toMatchObject({
       http_port: 8080,
-      ansible_become: true,
+      ansible_become: 'true',
       ntp_server: 'pool.example.org',
     });
     expect(targetFor(inv, 'mgr.example.org')).toMatchObject({ address: '192.0.2.5', port: 2222 });
@@ -77,6 +78,103 @@ describe('Ansible INI inventory', () => {
       /bad\.ini:2: expected key=value/,
     );
     expect(() => parseIniInventory('[a:children]\nnosuch\n', 'bad.ini')).toThrow(/bad\.ini:2: .*not a group/);
+  });
+});
+
+describe('INI values and quoting, as Ansible reads them', () => {
+  /** A host's vars from the file alone (without the inventory_hostname every host has). */
+  const vars = (text: string, host = 'h1') => {
+    const own = { ...varsOf(parseIniInventory(text, 'hosts.ini'), host) };
+    delete own.inventory_hostname;
+    return own;
+  };
+
+  it('keeps a # inside quotes and ends the line at a # outside them', () => {
+    // shlex: a # starting inside a word ends the line there too, so x=1 is never read.
+    expect(vars('h1 motd="up #1 today" tag=a#comment x=1\n')).toEqual({ motd: 'up #1 today', tag: 'a' });
+    expect(vars('h1 x=1 # trailing\n')).toEqual({ x: 1 });
+    expect(vars('[g]\nh1\n[g:vars]\nmotd = \'up #1 today\'\ncolor = "#ff0000"\n')).toMatchObject({
+      motd: 'up #1 today',
+      color: '#ff0000',
+    });
+  });
+
+  it('keeps a quoted :vars value a string: port="8080" is the string 8080, port=8080 the number', () => {
+    expect(vars('[g]\nh1\n[g:vars]\nport="8080"\nother=8080\nflag=True\nname=pool.example.org\n')).toEqual({
+      port: '8080',
+      other: 8080,
+      flag: true,
+      name: 'pool.example.org',
+    });
+  });
+
+  it('on a host line, reads the value after shlex has removed its quotes, so only double quoting keeps a string', () => {
+    // Ansible splits host lines with shlex first: port="8080" arrives as port=8080, a number.
+    expect(vars(`h1 port="8080" id='"0042"' path="/srv/my files" empty=""\n`)).toEqual({
+      port: 8080,
+      id: '0042',
+      path: '/srv/my files',
+      empty: '',
+    });
+  });
+
+  it('keeps what is no Python literal as the text written', () => {
+    expect(vars('h1 ip=10.0.0.1 zip=0123 yes=yes mode=0644 ver=1.10 user=root\n')).toEqual({
+      ip: '10.0.0.1',
+      zip: '0123',
+      yes: 'yes',
+      mode: '0644',
+      ver: 1.1,
+      user: 'root',
+    });
+  });
+
+  it('names the file and line of an unclosed quote', () => {
+    expect(() => parseIniInventory('[web]\nweb1 motd="open\n', 'bad.ini')).toThrow(
+      /bad\.ini:2: no closing quotation/,
+    );
+  });
+
+  it('accepts a comment after a section header', () => {
+    expect(selectHosts(parseIniInventory('[web] # front\nweb1\n', 'h.ini'), 'web')).toEqual(['web1']);
+  });
+});
+
+describe('Python literals in inventory values', () => {
+  it('reads numbers, constants, strings and containers as ast.literal_eval does', () => {
+    expect(pythonLiteral('42')).toBe(42);
+    expect(pythonLiteral('-7')).toBe(-7);
+    expect(pythonLiteral('0x1F')).toBe(31);
+    expect(pythonLiteral('0o755')).toBe(493);
+    expect(pythonLiteral('1_000')).toBe(1000);
+    expect(pythonLiteral('2.5e3')).toBe(2500);
+    expect(pythonLiteral('True')).toBe(true);
+    expect(pythonLiteral('None')).toBeNull();
+    expect(pythonLiteral(`'it\\'s'`)).toBe("it's");
+    expect(pythonLiteral(`"a" 'b'`)).toBe('ab');
+    expect(pythonLiteral(`r'\\d+'`)).toBe('\\d+');
+    expect(pythonLiteral(`"tab\\there"`)).toBe('tab\there');
+    expect(pythonLiteral(`[1, 'two', (3, 4), {'k': None}]`)).toEqual([1, 'two', [3, 4], { k: null }]);
+    expect(pythonLiteral(`{'a': 1, 'b': [True,],}`)).toEqual({ a: 1, b: [true] });
+    expect(pythonLiteral('8080 # the port')).toBe(8080);
+  });
+
+  it('gives back the text for anything else', () => {
+    for (const text of [
+      'true',
+      'yes',
+      'pool.example.org',
+      '10.0.0.1',
+      '0644',
+      '1j',
+      'a b',
+      "'open",
+      '[1, 2',
+      'f"x"',
+      '__import__("os")',
+      '99999999999999999999',
+    ])
+      expect(pythonLiteral(text)).toBe(text);
   });
 });
 

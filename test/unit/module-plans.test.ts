@@ -3,12 +3,13 @@ import { idConflict } from '../../activities/modules/accounts';
 import { commandLine, guardScript, splitWords } from '../../activities/modules/command';
 import { editFstab } from '../../activities/modules/mount';
 import { planPackages } from '../../activities/modules/package';
+import { createdPath, describePath, resolveAttributes } from '../../activities/modules/files';
 import { renderArgs } from '../../activities/modules/render';
 import { planService } from '../../activities/modules/service';
 import { waitScript } from '../../activities/modules/wait-for';
 import { attributeChanges } from '../../activities/remote';
 import { wrapCommand } from '../../activities/ssh/exec';
-import { MountArgs, WaitForArgs } from '../../common/modules';
+import { FileArgs, MountArgs, ServiceArgs, UserArgs, WaitForArgs } from '../../common/modules';
 
 const sh = (line: string) => spawnSync('sh', ['-c', line], { encoding: 'utf8' });
 
@@ -164,8 +165,22 @@ describe('templated arguments', () => {
       n: [1, true],
     });
   });
+  it('keeps what a whole expression evaluates to: a templated mode stays the number 493, a string stays a string', () => {
+    const vars = { m: 0o755, s: '0644', d: '644', l: ['a', 'b'] };
+    expect(renderArgs({ mode: '{{ m }}' }, vars)).toEqual({ mode: 493 });
+    expect(FileArgs.parse({ path: '/x', ...(renderArgs({ mode: '{{ m }}' }, vars) as object) }).mode).toBe(
+      0o755,
+    );
+    // As text re-read as a number these would be the decimal 644 (mode 01204) or a JSON error.
+    expect(renderArgs({ a: '{{ s }}', b: '{{ d }}' }, vars)).toEqual({ a: '0644', b: '644' });
+    expect(FileArgs.parse({ path: '/x', mode: renderArgs('{{ d }}', vars) }).mode).toBe(0o644);
+    expect(renderArgs('{{ l }}', vars)).toEqual(['a', 'b']);
+    expect(renderArgs('{{ d | int }}', vars)).toBe(644);
+    expect(renderArgs('mode {{ m }}', vars)).toBe('mode 493');
+  });
   it('fails on an undefined variable instead of writing an empty value', () => {
     expect(() => renderArgs('{{ nope }}', {})).toThrow();
+    expect(() => renderArgs('{{ none }}', { none: null })).toThrow();
   });
 });
 
@@ -177,5 +192,57 @@ describe('file attributes', () => {
         { owner: 'root', mode: '0640'.slice(1) },
       ),
     ).toEqual(['mode 644 -> 640']);
+  });
+});
+
+describe('file modes against what the host has', () => {
+  const file = {
+    exists: true,
+    kind: 'file' as const,
+    owner: 'root',
+    group: 'root',
+    mode: '600',
+    umask: 0o022,
+  };
+  it('resolves a symbolic mode against the current mode, in the form stat reports', () => {
+    expect(resolveAttributes({ mode: 'u=rw,g=r,o=r' }, file).mode).toBe('644');
+    expect(resolveAttributes({ mode: 'a+X' }, file).mode).toBe('600');
+    expect(resolveAttributes({ mode: 'a+X' }, { ...file, kind: 'directory' }).mode).toBe('711');
+    expect(resolveAttributes({ mode: 0o2770 }, file).mode).toBe('2770');
+    expect(resolveAttributes({ owner: 'app' }, file)).toEqual({
+      owner: 'app',
+      group: undefined,
+      mode: undefined,
+    });
+  });
+  it('predicts the mode of a path the host creates, for check mode', () => {
+    expect(resolveAttributes({ mode: 'g+w' }, createdPath('directory', 0o022)).mode).toBe('775');
+    expect(resolveAttributes({ mode: 'u+x' }, createdPath('touched', 0o027)).mode).toBe('740');
+    expect(resolveAttributes({ mode: 'o=' }, createdPath('written', 0o077)).mode).toBe('640');
+  });
+  it('shows modes in the diff as Ansible writes them', () => {
+    expect(describePath(file, { mode: '644' })).toBe('file\nmode: 0600');
+    expect(describePath({ exists: false }, { mode: '644' })).toBe('absent');
+  });
+});
+
+describe('module arguments as Ansible converts them', () => {
+  it('takes "8080" for a number and "yes" for a flag, as a value templated from an INI inventory arrives', () => {
+    expect(WaitForArgs.parse({ port: renderArgs('{{ p }}', { p: '8080' }) }).port).toBe(8080);
+    expect(UserArgs.parse({ name: 'app', uid: '1001', system: 'yes' })).toMatchObject({
+      uid: 1001,
+      system: true,
+    });
+    expect(ServiceArgs.parse({ name: 'x', enabled: 'False' }).enabled).toBe(false);
+    expect(ServiceArgs.parse({ name: 'x', enabled: 1 }).enabled).toBe(true);
+  });
+  it('still refuses what is neither', () => {
+    expect(WaitForArgs.safeParse({ port: '80x' }).error?.issues[0].message).toBe(
+      'expected a number, got "80x"',
+    );
+    expect(WaitForArgs.safeParse({ port: '70000' }).success).toBe(false);
+    expect(ServiceArgs.safeParse({ name: 'x', enabled: 'maybe' }).error?.issues[0].message).toMatch(
+      /expected a boolean/,
+    );
   });
 });
