@@ -1,7 +1,7 @@
 import Table from 'cli-table3';
 import type { NodesInput } from '../common/lb';
 import type { NodeOperationResult, RollingInput, RollingResult } from '../workflows/rolling';
-import { loadPlaybook } from './play';
+import { loadPlaybook, PlaybookError } from './play';
 import type { LicenseInput } from '../common/license';
 import type { StorageInput } from '../common/storage';
 import { licenseInput, nodesInput, SpecError, specPath, storageInput, type LoadedSpec } from './spec';
@@ -49,7 +49,12 @@ export function playbook(loaded: LoadedSpec, file: string, hosts: string[], fiel
       limit: hosts.join(':'),
     });
   } catch (err) {
-    throw new SpecError(loaded.file, [`${field}: ${(err as Error).message}`]);
+    // Each of the playbook's problems is one of the spec's, under the field that names it.
+    const problems = err instanceof PlaybookError ? err.problems : [(err as Error).message];
+    throw new SpecError(
+      loaded.file,
+      problems.map((p) => `${field}: ${p}`),
+    );
   }
 }
 

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { parse } from 'yaml';
+import { parseAnsibleYaml as parse } from './yaml';
 import { z } from 'zod';
 import { DatabaseSectionSchema, type DatabaseInput, type DbMember } from '../common/db';
 import {
@@ -12,25 +12,24 @@ import {
 } from '../common/lb';
 import { LicenseSectionSchema, type LicenseInput } from '../common/license';
 import { StorageSectionSchema, type StorageInput } from '../common/storage';
+import { unknownKeyMessage } from '../common/suggest';
 import { hostsOf, loadInventory, targetFor, type Inventory } from './inventory';
 
 /**
  * The cluster spec: one YAML file per cluster naming its inventory and holding one section per
- * kind of operation. Sections for later operations are accepted as they are until their
- * capability lands; anything else is a typo and an error.
+ * kind of operation. Every object in it is strict, down to the last nested one: anything not
+ * declared is a typo and an error.
  */
-export const ClusterSpecSchema = z
-  .object({
-    cluster: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'lower-case letters, digits and dashes'),
-    /** Relative to the spec file. `-i` on the command line overrides it. */
-    inventory: z.string().optional(),
-    database: DatabaseSectionSchema.optional(),
-    storage: StorageSectionSchema.optional(),
-    loadBalancer: LoadBalancerSectionSchema.optional(),
-    nodes: NodesSectionSchema.optional(),
-    license: LicenseSectionSchema.optional(),
-  })
-  .strict();
+export const ClusterSpecSchema = z.strictObject({
+  cluster: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'lower-case letters, digits and dashes'),
+  /** Relative to the spec file. `-i` on the command line overrides it. */
+  inventory: z.string().optional(),
+  database: DatabaseSectionSchema.optional(),
+  storage: StorageSectionSchema.optional(),
+  loadBalancer: LoadBalancerSectionSchema.optional(),
+  nodes: NodesSectionSchema.optional(),
+  license: LicenseSectionSchema.optional(),
+});
 
 export type ClusterSpec = z.infer<typeof ClusterSpecSchema>;
 
@@ -51,6 +50,67 @@ export function formatPath(p: readonly PropertyKey[]): string {
   );
 }
 
+/** The keys a strict object declares, read from the schema that refused a key. */
+function declaredKeys(schema: unknown): string[] {
+  const shape = (schema as { shape?: Record<string, unknown> } | undefined)?.shape;
+  return shape && typeof shape === 'object' ? Object.keys(shape) : [];
+}
+
+/**
+ * Parses what an operator wrote with a strict schema; on failure, every problem as
+ * `path: message`, one line per unknown key, with the key its object declares that it most
+ * likely meant (`nodes.maintenance.drainTimeoutSecs: unknown key; did you mean drainTimeoutSeconds?`).
+ */
+export function parseStrict<S extends z.ZodType>(
+  schema: S,
+  data: unknown,
+  /** Where `data` sits, put before every path (`['file']` for a module's arguments). */
+  at: PropertyKey[] = [],
+): { data: z.output<S>; problems?: undefined } | { data?: undefined; problems: string[] } {
+  const parsed = schema.safeParse(data, {
+    // zod hands the refusing object schema to the error map (`inst`); its shape knows the keys.
+    error: (iss) =>
+      iss.code === 'unrecognized_keys'
+        ? iss.keys.map((k) => unknownKeyMessage(k, declaredKeys(iss.inst))).join('\n')
+        : undefined,
+  });
+  if (parsed.success) return { data: parsed.data };
+  return {
+    problems: parsed.error.issues.flatMap((i) =>
+      i.code === 'unrecognized_keys'
+        ? i.keys.map((k, n) => `${formatPath([...at, ...i.path, k])}: ${i.message.split('\n')[n]}`)
+        : [`${formatPath([...at, ...i.path]) || '(top)'}: ${i.message}`],
+    ),
+  };
+}
+
+/** Sections whose `kind` (or `driver`) picks which of their sub-objects anything reads. */
+const KIND_SETTINGS = [
+  { section: 'loadBalancer', selector: 'kind', kinds: ['haproxy', 'apache', 'lvs'] },
+  { section: 'storage', selector: 'kind', kinds: ['nfs', 'glusterfs'] },
+  { section: 'license', selector: 'driver', kinds: ['command', 'http'] },
+];
+
+/**
+ * Settings written for a kind the section is not (`apache:` under `kind: haproxy`) would be read
+ * by nothing. Checked on what the operator wrote: the parsed section has every kind's defaults.
+ */
+function settingsOfOtherKinds(doc: unknown): string[] {
+  const problems: string[] = [];
+  for (const { section, selector, kinds } of KIND_SETTINGS) {
+    const body = (doc as Record<string, unknown> | null | undefined)?.[section];
+    if (!body || typeof body !== 'object') continue;
+    const chosen = (body as Record<string, unknown>)[selector];
+    if (typeof chosen !== 'string') continue;
+    for (const kind of kinds)
+      if (kind !== chosen && kind in body)
+        problems.push(
+          `${section}.${kind}: settings for ${selector} ${kind}, but this ${selector} is ${chosen}`,
+        );
+  }
+  return problems;
+}
+
 export interface LoadedSpec {
   file: string;
   spec: ClusterSpec;
@@ -62,18 +122,15 @@ export function loadSpec(file: string, options: { inventory?: string } = {}): Lo
   try {
     doc = parse(readFileSync(file, 'utf8'));
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
+    // A YAML error has a `code` too (TAB_AS_INDENT); only a failed read has a `syscall`.
+    const { code, syscall } = err as NodeJS.ErrnoException;
     throw new SpecError(file, [
-      code ? `cannot read the spec (${code})` : (err as Error).message.split('\n')[0],
+      code && syscall ? `cannot read the spec (${code})` : (err as Error).message.split('\n')[0],
     ]);
   }
-  const parsed = ClusterSpecSchema.safeParse(doc ?? {});
-  if (!parsed.success) {
-    throw new SpecError(
-      file,
-      parsed.error.issues.map((i) => `${formatPath(i.path) || '(top)'}: ${i.message}`),
-    );
-  }
+  const parsed = parseStrict(ClusterSpecSchema, doc ?? {});
+  const problems = [...(parsed.problems ?? []), ...settingsOfOtherKinds(doc)];
+  if (!parsed.data || problems.length) throw new SpecError(file, problems);
   const invFile =
     options.inventory ?? (parsed.data.inventory && path.resolve(path.dirname(file), parsed.data.inventory));
   if (!invFile) throw new SpecError(file, ['inventory: give the inventory here or with -i']);

@@ -3,7 +3,8 @@ import { HostTargetSchema, type HostTarget } from './hosts';
 import { SecretRefSchema } from './secrets';
 
 // The database section of the cluster spec and the shapes the replication workflows exchange.
-// Workflow-safe: schemas and plain data only.
+// Workflow-safe: schemas and plain data only. Every object the operator writes is strict: a typo'd
+// key is an error, not a default quietly used in its place.
 
 /** An inventory host name or group name, as the spec refers to hosts. */
 export const HostRef = z.string().regex(/^[A-Za-z0-9_.-]+$/, 'must be an inventory host or group name');
@@ -17,7 +18,7 @@ const ServiceName = z.string().regex(/^[A-Za-z0-9@_.:-]+$/, 'not a valid service
 const AbsPath = z.string().regex(/^\//, 'must be an absolute path');
 const Seconds = z.number().positive();
 
-export const ApplicationGrantSchema = z.object({
+export const ApplicationGrantSchema = z.strictObject({
   user: SqlName,
   password: SecretRefSchema,
   /** The application's schema; created on the primary if missing. */
@@ -31,7 +32,7 @@ export const ApplicationGrantSchema = z.object({
 });
 
 /** Where app nodes keep the database host, rewritten after a switchover or failover. */
-export const AppConfigHookSchema = z.object({
+export const AppConfigHookSchema = z.strictObject({
   hosts: HostRefs,
   path: AbsPath,
   format: z.enum(['properties', 'ini']).default('properties'),
@@ -42,80 +43,78 @@ export const AppConfigHookSchema = z.object({
   restart: ServiceName.optional(),
 });
 
-export const DatabaseSectionSchema = z
-  .object({
-    engine: z.enum(['auto', 'mariadb', 'mysql']).default('auto'),
-    primary: HostRef,
-    replicas: HostRefs.default([]),
-    port: z.number().int().min(1).max(65535).default(3306),
-    /** Our own account, created over SSH through the local socket and used over an SSH tunnel. */
-    admin: z.object({ user: SqlName.default('clusterflow'), password: SecretRefSchema }),
-    replication: z.object({
-      user: SqlName.default('replication'),
-      password: SecretRefSchema,
-      /** false: file/position replication exactly as the seed (SHOW MASTER STATUS, MASTER_LOG_POS). */
-      gtid: z.boolean().default(true),
-      semiSync: z.boolean().default(false),
-      /** How fast a replica notices a dead primary: heartbeat period and the timeout it feeds. */
-      heartbeatSeconds: Seconds.default(1),
-      netTimeoutSeconds: z.number().int().min(2).default(3),
-      connectRetrySeconds: z.number().int().min(1).default(1),
+export const DatabaseSectionSchema = z.strictObject({
+  engine: z.enum(['auto', 'mariadb', 'mysql']).default('auto'),
+  primary: HostRef,
+  replicas: HostRefs.default([]),
+  port: z.number().int().min(1).max(65535).default(3306),
+  /** Our own account, created over SSH through the local socket and used over an SSH tunnel. */
+  admin: z.strictObject({ user: SqlName.default('clusterflow'), password: SecretRefSchema }),
+  replication: z.strictObject({
+    user: SqlName.default('replication'),
+    password: SecretRefSchema,
+    /** false: file/position replication exactly as the seed (SHOW MASTER STATUS, MASTER_LOG_POS). */
+    gtid: z.boolean().default(true),
+    semiSync: z.boolean().default(false),
+    /** How fast a replica notices a dead primary: heartbeat period and the timeout it feeds. */
+    heartbeatSeconds: Seconds.default(1),
+    netTimeoutSeconds: z.number().int().min(2).default(3),
+    connectRetrySeconds: z.number().int().min(1).default(1),
+  }),
+  /** host -> server-id; members not listed get 1, 2, 3... in the order primary, replicas. */
+  serverIds: z.record(z.string(), z.number().int().min(1).max(4294967295)).default({}),
+  config: z
+    .strictObject({
+      /** Defaults: Debian's conf.d for the flavour. */
+      path: AbsPath.optional(),
+      service: ServiceName.optional(),
+      /** Extra [mysqld] options we keep in the same file. */
+      options: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).default({}),
+    })
+    .default({ options: {} }),
+  applications: z.array(ApplicationGrantSchema).default([]),
+  appConfig: z.array(AppConfigHookSchema).default([]),
+  switchover: z
+    .strictObject({
+      maxLagSeconds: Seconds.default(10),
+      /** A transaction open longer than this on the primary blocks a switchover. */
+      maxTransactionAgeSeconds: Seconds.default(60),
+      catchUpTimeoutSeconds: Seconds.default(30),
+      approval: z
+        .strictObject({
+          required: z.boolean().default(false),
+          timeoutSeconds: Seconds.default(3600),
+          onTimeout: z.enum(['abort', 'proceed']).default('abort'),
+        })
+        .default({ required: false, timeoutSeconds: 3600, onTimeout: 'abort' }),
+    })
+    .default({
+      maxLagSeconds: 10,
+      maxTransactionAgeSeconds: 60,
+      catchUpTimeoutSeconds: 30,
+      approval: { required: false, timeoutSeconds: 3600, onTimeout: 'abort' },
     }),
-    /** host -> server-id; members not listed get 1, 2, 3... in the order primary, replicas. */
-    serverIds: z.record(z.string(), z.number().int().min(1).max(4294967295)).default({}),
-    config: z
-      .object({
-        /** Defaults: Debian's conf.d for the flavour. */
-        path: AbsPath.optional(),
-        service: ServiceName.optional(),
-        /** Extra [mysqld] options we keep in the same file. */
-        options: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).default({}),
-      })
-      .default({ options: {} }),
-    applications: z.array(ApplicationGrantSchema).default([]),
-    appConfig: z.array(AppConfigHookSchema).default([]),
-    switchover: z
-      .object({
-        maxLagSeconds: Seconds.default(10),
-        /** A transaction open longer than this on the primary blocks a switchover. */
-        maxTransactionAgeSeconds: Seconds.default(60),
-        catchUpTimeoutSeconds: Seconds.default(30),
-        approval: z
-          .object({
-            required: z.boolean().default(false),
-            timeoutSeconds: Seconds.default(3600),
-            onTimeout: z.enum(['abort', 'proceed']).default('abort'),
-          })
-          .default({ required: false, timeoutSeconds: 3600, onTimeout: 'abort' }),
-      })
-      .default({
-        maxLagSeconds: 10,
-        maxTransactionAgeSeconds: 60,
-        catchUpTimeoutSeconds: 30,
-        approval: { required: false, timeoutSeconds: 3600, onTimeout: 'abort' },
-      }),
-    failover: z
-      .object({
-        /** Consecutive checks that must all find the primary down, `intervalSeconds` apart. */
-        checks: z.number().int().min(1).default(3),
-        intervalSeconds: Seconds.default(1),
-        /** A second failover of the same cluster within this window waits for an operator. */
-        antiFlappingSeconds: Seconds.default(3600),
-        acknowledgeTimeoutSeconds: Seconds.default(3600),
-        /** How long replicas may take to apply what they already received before we choose. */
-        relayApplyTimeoutSeconds: Seconds.default(30),
-        fence: z.enum(['stop', 'read_only']).default('stop'),
-      })
-      .default({
-        checks: 3,
-        intervalSeconds: 1,
-        antiFlappingSeconds: 3600,
-        acknowledgeTimeoutSeconds: 3600,
-        relayApplyTimeoutSeconds: 30,
-        fence: 'stop',
-      }),
-  })
-  .strict();
+  failover: z
+    .strictObject({
+      /** Consecutive checks that must all find the primary down, `intervalSeconds` apart. */
+      checks: z.number().int().min(1).default(3),
+      intervalSeconds: Seconds.default(1),
+      /** A second failover of the same cluster within this window waits for an operator. */
+      antiFlappingSeconds: Seconds.default(3600),
+      acknowledgeTimeoutSeconds: Seconds.default(3600),
+      /** How long replicas may take to apply what they already received before we choose. */
+      relayApplyTimeoutSeconds: Seconds.default(30),
+      fence: z.enum(['stop', 'read_only']).default('stop'),
+    })
+    .default({
+      checks: 3,
+      intervalSeconds: 1,
+      antiFlappingSeconds: 3600,
+      acknowledgeTimeoutSeconds: 3600,
+      relayApplyTimeoutSeconds: 30,
+      fence: 'stop',
+    }),
+});
 
 export type DatabaseSection = z.infer<typeof DatabaseSectionSchema>;
 export type ApplicationGrant = z.infer<typeof ApplicationGrantSchema>;

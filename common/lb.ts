@@ -4,6 +4,7 @@ import type { HostTarget } from './hosts';
 
 // The `loadBalancer:` and `nodes:` sections of the cluster spec, and the shapes the rolling,
 // join, remove and drift workflows exchange. Workflow-safe: schemas and plain data only.
+// Every object the operator writes is strict: a typo'd key is an error, never a silent default.
 
 const AbsPath = z.string().regex(/^\//, 'must be an absolute path');
 const ServiceName = z.string().regex(/^[A-Za-z0-9@_.:-]+$/, 'not a valid service name');
@@ -24,7 +25,7 @@ export const DEFAULT_LB_CONFIG: Record<LbKind, string | undefined> = {
 };
 
 export const LoadBalancerSectionSchema = z
-  .object({
+  .strictObject({
     kind: z.enum(LB_KINDS),
     /** Every LB host; with a redundant pair every change applies to both. */
     hosts: HostRefs,
@@ -38,10 +39,10 @@ export const LoadBalancerSectionSchema = z
     /** node -> member name in the LB (HAProxy server name, Apache route). Default: the node's name. */
     members: z.record(z.string(), LbName).default({}),
     haproxy: z
-      .object({ socket: AbsPath.default('/run/haproxy/admin.sock') })
+      .strictObject({ socket: AbsPath.default('/run/haproxy/admin.sock') })
       .default({ socket: '/run/haproxy/admin.sock' }),
     apache: z
-      .object({
+      .strictObject({
         /** balancer-manager as reached from the LB host itself. */
         managerUrl: z
           .string()
@@ -50,7 +51,7 @@ export const LoadBalancerSectionSchema = z
       })
       .default({ managerUrl: 'http://127.0.0.1/balancer-manager' }),
     lvs: z
-      .object({
+      .strictObject({
         forwarding: z.enum(['masquerading', 'gatewaying', 'ipip']).default('masquerading'),
         weight: z.number().int().min(1).max(65535).default(1),
       })
@@ -64,7 +65,7 @@ export const LoadBalancerSectionSchema = z
     install: z.string().optional(),
     /** Where users reach the LB; cluster-setup's last check asks it, from each LB host, until every node has answered. */
     frontend: z
-      .object({
+      .strictObject({
         port: Port.default(80),
         path: z
           .string()
@@ -94,10 +95,10 @@ export const LoadBalancerSectionSchema = z
   });
 
 export const HealthCheckSchema = z
-  .object({
+  .strictObject({
     /** GET on the node's address; healthy when the status matches (and the body contains `contains`). */
     http: z
-      .object({
+      .strictObject({
         path: z
           .string()
           .regex(/^\/[^\s]*$/, 'a path like /check.txt')
@@ -107,7 +108,7 @@ export const HealthCheckSchema = z
         contains: z.string().optional(),
       })
       .optional(),
-    tcp: z.object({ port: Port.optional() }).optional(),
+    tcp: z.strictObject({ port: Port.optional() }).optional(),
     /** Run on the node; healthy when it exits 0. */
     command: z.string().min(1).optional(),
     /** Consecutive successes needed. */
@@ -117,11 +118,19 @@ export const HealthCheckSchema = z
   })
   .refine((h) => h.http || h.tcp || h.command, { message: 'give at least one of http, tcp, command' });
 
-const TimeOfDay = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'HH:MM, 24-hour');
+const TimeOfDay = z
+  .string({
+    // YAML 1.1 reads an unquoted 03:00 as the base-60 number 180, as Ansible's PyYAML does.
+    error: (iss) =>
+      typeof iss.input === 'number'
+        ? 'HH:MM in quotes, e.g. "03:00" (unquoted it is a number in YAML 1.1)'
+        : undefined,
+  })
+  .regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'HH:MM, 24-hour');
 export const WEEKDAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;
 
 export const WindowSchema = z
-  .object({
+  .strictObject({
     timezone: z.string().refine(validTimezone, 'not an IANA time zone like Europe/Berlin'),
     days: z
       .array(z.enum(WEEKDAYS))
@@ -157,7 +166,7 @@ const SerialSchema = z.union([
     .min(1),
 ]);
 
-export const MaintenanceSchema = z.object({
+export const MaintenanceSchema = z.strictObject({
   /** The action: a playbook run on each node while it is out of the LB, relative to the spec. */
   play: z.string().optional(),
   serial: SerialSchema.default(1),
@@ -175,7 +184,7 @@ export const MaintenanceSchema = z.object({
   window: WindowSchema.optional(),
 });
 
-export const NodeConfigSchema = z.object({
+export const NodeConfigSchema = z.strictObject({
   /** The product's server config, a Java-style properties file. */
   path: AbsPath,
   /** Keys that differ per node and are never synced (seed 000's list). */
@@ -188,14 +197,14 @@ export const NodeConfigSchema = z.object({
   cluster: z.record(ConfigKey, z.union([z.string(), z.number(), z.boolean()])).default({}),
 });
 
-export const NodesSectionSchema = z.object({
+export const NodesSectionSchema = z.strictObject({
   hosts: HostRefs,
   /** The node a joining node's config is derived from and drift is measured against. Default: the first. */
   reference: HostRef.optional(),
   port: Port.default(8080),
   service: ServiceName,
   user: z
-    .object({
+    .strictObject({
       name: z.string().regex(/^[a-z_][a-z0-9_-]{0,31}$/, 'a Unix user name'),
       uid: z.number().int().min(1),
       group: z
@@ -218,7 +227,7 @@ export const NodesSectionSchema = z.object({
   config: NodeConfigSchema.optional(),
   health: HealthCheckSchema.default(HealthCheckSchema.parse({ http: {} })),
   /** Run on the node, prints how many user sessions it still holds; added to what the LB counts. */
-  sessions: z.object({ command: z.string().min(1) }).optional(),
+  sessions: z.strictObject({ command: z.string().min(1) }).optional(),
   maintenance: MaintenanceSchema.default(MaintenanceSchema.parse({})),
 });
 

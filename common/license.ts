@@ -5,12 +5,13 @@ import { SecretRefSchema, type SecretRef } from './secrets';
 
 // The `license:` section: seed 000 "activation on each individual server node", seed 001 "every
 // server its own license key". Keys travel as references only. Workflow-safe: schemas and data.
+// Every object the operator writes is strict: a typo'd key is an error, never a silent default.
 
 const ExitCodes = z.array(z.number().int().min(1).max(255));
 /** A shell command run as root on the node; it never receives the key as an argument. */
 const Command = z.string().min(1).max(2000);
 
-export const CommandDriverSchema = z.object({
+export const CommandDriverSchema = z.strictObject({
   /** Exit 0: active. An exit code in notActiveExitCodes: not active. Anything else: an error. */
   check: Command,
   activate: Command,
@@ -22,7 +23,7 @@ export const CommandDriverSchema = z.object({
   refusedExitCodes: ExitCodes.default([4]),
 });
 
-export const HttpDriverSchema = z.object({
+export const HttpDriverSchema = z.strictObject({
   /**
    * The licensing service: POST <endpoint>/activate, /deactivate and /status with a JSON body
    * {key, fingerprint}; the key is never in a URL. 403/404 on activate mean refused.
@@ -38,7 +39,7 @@ export const HttpDriverSchema = z.object({
 });
 
 export const LicenseSectionSchema = z
-  .object({
+  .strictObject({
     hosts: HostRefs,
     driver: z.enum(['command', 'http']),
     command: CommandDriverSchema.optional(),

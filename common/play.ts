@@ -8,6 +8,7 @@ export interface PlayTask {
   name: string;
   module: ModuleName;
   args: Record<string, unknown>;
+  /** Names of the handlers it notifies when it changes something; `listen` topics already resolved to them. */
   notify: string[];
   become?: boolean;
   tags: string[];

@@ -1,9 +1,11 @@
 import { z } from 'zod';
 import { HostRef, HostRefs } from './db';
+import { FileModeSchema } from './file-mode';
 import type { HostTarget } from './hosts';
 
 // The `storage:` section of the cluster spec: one shared path on every node with one owner, served
 // by NFS (kernel nfsd or nfs-ganesha) or GlusterFS. Workflow-safe: schemas and plain data only.
+// Every object the operator writes is strict: a typo'd key is an error, never a silent default.
 
 const AbsPath = z.string().regex(/^\/[A-Za-z0-9._/-]*$/, 'an absolute path of letters, digits, . _ - /');
 const UnixName = z.string().regex(/^[a-z_][a-z0-9_-]{0,31}$/, 'a Unix user or group name');
@@ -15,23 +17,21 @@ const MountOption = z
   .string()
   .regex(/^[a-z_]+(=[A-Za-z0-9:._/-]+)?$/, 'a mount option like _netdev or vers=4.1');
 
-export const OwnerSchema = z.object({
+export const OwnerSchema = z.strictObject({
   user: UnixName,
   uid: z.number().int().min(1),
   group: UnixName.optional(),
   gid: z.number().int().min(1),
-  mode: z
-    .string()
-    .regex(/^0?[0-7]{3,4}$/, 'an octal mode like 0770')
-    .default('0770'),
+  /** As a module's mode: 0770 (YAML 1.1 octal), "0770" or symbolic like "u=rwx,g=rwx,o=". */
+  mode: FileModeSchema.default(0o770),
 });
 
-export const NfsExportSchema = z.object({
+export const NfsExportSchema = z.strictObject({
   path: AbsPath,
   /** Who may mount, with exports(5) options each: inventory hosts/groups or addresses/CIDRs. */
   clients: z
     .array(
-      z.object({
+      z.strictObject({
         hosts: z.union([
           z
             .string()
@@ -45,7 +45,7 @@ export const NfsExportSchema = z.object({
     .min(1),
 });
 
-export const StorageClientsSchema = z.object({
+export const StorageClientsSchema = z.strictObject({
   hosts: HostRefs,
   /** Where every node sees the storage. */
   mountPoint: AbsPath,
@@ -61,19 +61,19 @@ export const StorageClientsSchema = z.object({
 });
 
 export const StorageSectionSchema = z
-  .object({
+  .strictObject({
     kind: z.enum(['nfs', 'glusterfs']),
     /** The service user and group with the same ids on the server(s) and every client. */
     owner: OwnerSchema,
     nfs: z
-      .object({
+      .strictObject({
         server: HostRef,
         backend: z.enum(['kernel', 'ganesha']).default('kernel'),
         exports: z.array(NfsExportSchema).min(1),
       })
       .optional(),
     glusterfs: z
-      .object({
+      .strictObject({
         servers: z.array(HostRef).min(2),
         volume: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'a volume name'),
         replica: z.number().int().min(2).default(2),

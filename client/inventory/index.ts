@@ -1,6 +1,6 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { parse } from 'yaml';
+import { parseAnsibleYaml as parse } from '../yaml';
 import { parseIniInventory } from './ini';
 import { InventoryError, type Inventory, type Vars } from './model';
 import { selectHosts } from './patterns';

@@ -15,9 +15,9 @@ export function sshOption(args: string, name: string): string | undefined {
 }
 
 /** ProxyJump's `[user@]host[:port]`. */
-export function parseJump(spec: string): { user?: string; host: string; port?: number } {
+export function parseJump(spec: string, where = 'ProxyJump'): { user?: string; host: string; port?: number } {
   const m = /^(?:([^@]+)@)?([^:]+)(?::(\d+))?$/.exec(spec.split(',')[0]);
-  if (!m) throw new Error(`cannot read ProxyJump "${spec}"`);
+  if (!m) throw new InventoryError(where, `cannot read ProxyJump "${spec}"`);
   return { user: m[1], host: m[2], port: m[3] ? Number(m[3]) : undefined };
 }
 
@@ -75,7 +75,7 @@ export function targetFor(
   const proxy = sshOption(sshArgs, 'ProxyJump');
   let jump;
   if (proxy) {
-    const j = parseJump(proxy);
+    const j = parseJump(proxy, where);
     // The bastion may be an inventory host itself; then its address and port come from there.
     const known = inv.hostVars.has(j.host) ? varsOf(inv, j.host) : {};
     jump = {

@@ -1,5 +1,10 @@
-import { isMap, isScalar, parseDocument, type Document } from 'yaml';
+import { isMap, isScalar, type Document } from 'yaml';
+import { parseAnsibleYamlDocument as parseDocument } from '../yaml';
+import { suggest } from '../../common/suggest';
 import { InventoryError, emptyInventory, type Group, type Inventory, type Vars } from './model';
+
+/** What a group may hold; anything else is a typo (a host under `host:` would silently vanish). */
+const GROUP_KEYS = ['hosts', 'vars', 'children'];
 
 /** The line of the key at `path`, so an error points where the operator wrote it. */
 function lineOf(doc: Document, text: string, path: (string | number)[]): string {
@@ -19,7 +24,13 @@ export function parseYamlInventory(text: string, source: string): Inventory {
     throw new InventoryError(`${source}:${e.linePos?.[0].line ?? '?'}`, e.message.split('\n')[0]);
   }
   const inv = emptyInventory(source);
-  const root = doc.toJS() as unknown;
+  let root: unknown;
+  try {
+    root = doc.toJS();
+  } catch (err) {
+    // The library refuses alias bombs (`maxAliasCount`) here, after parsing.
+    throw new InventoryError(source, (err as Error).message.split('\n')[0]);
+  }
   if (root === null || root === undefined) return inv;
   if (typeof root !== 'object' || Array.isArray(root)) {
     throw new InventoryError(source, 'an inventory is a mapping of group names (usually just `all`)');
@@ -64,13 +75,17 @@ export function parseYamlInventory(text: string, source: string): Inventory {
         for (const [child, childBody] of Object.entries(value as Record<string, unknown>)) {
           if (child === 'all')
             throw new InventoryError(where([...path, key, child]), '`all` cannot be a child group');
+          // Group names sit at every other step of the path; an alias can make a group its own child.
+          if (path.some((p, i) => i % 2 === 0 && p === child))
+            throw new InventoryError(where([...path, key, child]), `group "${child}" is its own ancestor`);
           group.children.add(child);
           visitGroup(child, childBody, [...path, key, child]);
         }
       } else {
+        const meant = suggest(key, GROUP_KEYS);
         throw new InventoryError(
           where([...path, key]),
-          `unknown key "${key}" in group "${name}" (expected hosts, vars or children)`,
+          `unknown key "${key}" in group "${name}"${meant ? `; did you mean ${meant}?` : ' (expected hosts, vars or children)'}`,
         );
       }
     }

@@ -1,4 +1,8 @@
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import {
+  loadInventory,
   parseYamlInventory,
   resolveTargets,
   selectHosts,
@@ -93,6 +97,27 @@ describe('Ansible YAML inventory', () => {
     );
   });
 
+  it('offers the group key a typo most likely meant', () => {
+    expect(() =>
+      parseYamlInventory('all:\n  children:\n    web:\n      hots:\n        w1:\n', 'typo.yml'),
+    ).toThrow(
+      'typo.yml: line 4 (all.children.web.hots): unknown key "hots" in group "web"; did you mean hosts?',
+    );
+    expect(() => parseYamlInventory('all:\n  servers:\n    w1:\n', 'far.yml')).toThrow(
+      'unknown key "servers" in group "all" (expected hosts, vars or children)',
+    );
+  });
+
+  it('refuses host vars, group vars and children that are not mappings', () => {
+    expect(() => parseYamlInventory('all:\n  hosts:\n    h1: [a]\n', 'h.yml')).toThrow(
+      /h\.yml: line 3 \(all\.hosts\.h1\): vars of host "h1" must be a mapping/,
+    );
+    expect(() => parseYamlInventory('all:\n  vars: [a]\n', 'v.yml')).toThrow(/vars must be a mapping/);
+    expect(() => parseYamlInventory('all:\n  children: [web]\n', 'c.yml')).toThrow(
+      /children must be a mapping of group names/,
+    );
+  });
+
   it('names file and line of a YAML syntax error', () => {
     expect(() => parseYamlInventory('all:\n  hosts:\n    h1: [\n', 'broken.yml')).toThrow(InventoryError);
   });
@@ -149,5 +174,44 @@ describe('the lab inventory', () => {
     expect(roleOf('db-2')).toBe('db');
     expect(roleOf('bastion')).toBeUndefined();
     expect(allocateAddress(['10.77.0.11', '10.77.0.13'])).toBe('10.77.0.12');
+  });
+});
+
+describe('inventory files beside the inventory', () => {
+  const setup = (files: Record<string, string>) => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'cf-inv-strict-'));
+    writeFileSync(path.join(dir, 'hosts.yml'), 'all:\n  children:\n    web:\n      hosts:\n        w1:\n');
+    for (const [name, text] of Object.entries(files)) {
+      mkdirSync(path.dirname(path.join(dir, name)), { recursive: true });
+      writeFileSync(path.join(dir, name), text);
+    }
+    return path.join(dir, 'hosts.yml');
+  };
+
+  it('refuses a vars file that is not a mapping, naming the file', () => {
+    const file = setup({ 'group_vars/web.yml': '- port: 8080\n' });
+    expect(() => loadInventory(file)).toThrow(
+      `${path.join(path.dirname(file), 'group_vars/web.yml')}: a vars file is a mapping`,
+    );
+    const scalar = setup({ 'host_vars/w1/main.yml': 'port 8080\n' });
+    expect(() => loadInventory(scalar)).toThrow(/host_vars\/w1\/main\.yml: a vars file is a mapping/);
+  });
+
+  it('refuses a vars file that is not valid YAML, naming the file', () => {
+    const file = setup({ 'host_vars/w1.yml': 'port: [8080\n' });
+    expect(() => loadInventory(file)).toThrow(/host_vars\/w1\.yml: /);
+  });
+
+  it('takes any variable names in a vars file: they are variables, not keys of ours', () => {
+    const file = setup({ 'group_vars/web.yml': 'anything_at_all: 1\nAnsible-Style: two\n' });
+    expect(varsOf(loadInventory(file), 'w1')).toMatchObject({ anything_at_all: 1, 'Ansible-Style': 'two' });
+  });
+
+  it('refuses an INI section of an unknown kind, naming file and line', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'cf-inv-ini-'));
+    writeFileSync(path.join(dir, 'hosts'), '[web]\nw1\n[web:var]\nport=1\n');
+    expect(() => loadInventory(path.join(dir, 'hosts'))).toThrow(
+      `${path.join(dir, 'hosts')}:3: cannot read section header [web:var]`,
+    );
   });
 });

@@ -119,7 +119,7 @@ describe('cluster spec', () => {
     expect((err as SpecError).problems).toEqual([
       'database.port: Too small: expected number to be >=1',
       'database.admin.password: must be a reference like env:NAME or file:/absolute/path',
-      '(top): Unrecognized key: "databse"',
+      'databse: unknown key; did you mean database?',
     ]);
   });
 
@@ -203,7 +203,8 @@ describe('cluster spec: nodes and load balancer', () => {
       'nodes.maintenance.serial[0]: a number or a percentage like "25%"',
       'nodes.maintenance.serial[1]: a number or a percentage like "25%"',
       'nodes.maintenance.window.timezone: not an IANA time zone like Europe/Berlin',
-      'nodes.maintenance.window.start: HH:MM, 24-hour',
+      'nodes.maintenance.window.start: HH:MM in quotes, e.g. "03:00" (unquoted it is a number in YAML 1.1)',
+      'nodes.maintenance.window.end: HH:MM in quotes, e.g. "03:00" (unquoted it is a number in YAML 1.1)',
     ]);
     expect(
       nodeProblems(

@@ -79,6 +79,40 @@ describe('clusterflow validate', () => {
     ]);
   });
 
+  it("names a typo'd key anywhere in the spec and a playbook key not supported yet, exit 2", () => {
+    writeFileSync(
+      path.join(dir, 'patch.yml'),
+      '- name: patch\n  hosts: app\n  pre_tasks: []\n  tasks:\n    - { name: up, shell: "true", when: x }\n',
+    );
+    const r = validate(
+      {
+        loadBalancer: { kind: 'haproxy', hosts: 'db1', backend: 'app' },
+        nodes: { hosts: 'app', service: 'cfapp', maintenance: { play: 'patch.yml', drainTimeoutSecs: 30 } },
+      },
+      true,
+    );
+    expect(r.status).toBe(2);
+    expect(JSON.parse(r.out).problems).toEqual([
+      'nodes.maintenance.drainTimeoutSecs: unknown key; did you mean drainTimeoutSeconds?',
+    ]);
+    const fixed = validate(
+      {
+        loadBalancer: { kind: 'haproxy', hosts: 'db1', backend: 'app' },
+        nodes: {
+          hosts: 'app',
+          service: 'cfapp',
+          maintenance: { play: 'patch.yml', drainTimeoutSeconds: 30 },
+        },
+      },
+      true,
+    );
+    expect(fixed.status).toBe(2);
+    expect(JSON.parse(fixed.out).problems).toEqual([
+      'nodes.maintenance.play: patch.yml: play 1 ("patch"): pre_tasks: not supported yet',
+      'nodes.maintenance.play: patch.yml: play 1 ("patch") task 1: when: not supported yet',
+    ]);
+  });
+
   it('reports schema errors (a key given as a value) before resolving anything', () => {
     const r = validate({ license: { ...good.license, key: 'CFAPP-SECRET-1' } });
     expect(r.status).toBe(2);
