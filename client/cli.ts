@@ -1,4 +1,6 @@
-import { Command, Option } from 'commander';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { Command, CommanderError, Option } from 'commander';
 import { NativeConnection } from '@temporalio/worker';
 import { WorkflowFailedError } from '@temporalio/client';
 import { FactsInputSchema, type FactsResult } from '../common/facts';
@@ -17,6 +19,7 @@ import {
 import { renderFactsTable, startFacts } from './facts';
 import { clusterNameOf, InventoryError, loadInventory, resolveTargets } from './inventory';
 import { loadPlaybook, PlaybookError } from './play';
+import { ExtraVarsError, parseExtraVars, repeatable, skipTagged, tagList } from './playbook-flags';
 import { renderDbResult, renderTopology, startDbOperation, type DbCommand } from './db';
 import { databaseInput, loadSpec, requireMember, SpecError } from './spec';
 import type { Topology } from '../common/db';
@@ -95,9 +98,23 @@ function withConnectionOptions(cmd: Command): Command {
     );
 }
 
-const program = new Command('clusterflow').description(
-  'Durable, agentless operations for clustered servers, run as Temporal workflows',
-);
+const { version } = JSON.parse(readFileSync(path.join(__dirname, '..', 'package.json'), 'utf8')) as {
+  version: string;
+};
+
+const program = new Command('clusterflow')
+  .description('Durable, agentless operations for clustered servers, run as Temporal workflows')
+  .version(version, '-V, --version', 'print the clusterflow version')
+  // Before any subcommand exists: commander copies this into each one as it is added, so a usage
+  // error anywhere reaches main() and exits 2 instead of commander's own exit 1.
+  .exitOverride()
+  .addHelpText(
+    'after',
+    `
+Flags: \`play\` takes ansible-playbook's (-i -l -t --skip-tags -C -D -f/--forks -e); every
+command that reads a cluster spec takes it with -f/--file.
+Exit codes: 0 success, 1 the operation failed on some host, 2 bad input or usage, 3 Temporal unreachable.`,
+  );
 
 withConnectionOptions(
   program
@@ -194,12 +211,20 @@ withConnectionOptions(
 withConnectionOptions(
   program
     .command('play <playbook>')
-    .description('run an Ansible-style playbook (modules, serial batches, handlers) as a durable workflow')
-    .requiredOption('-i, --inventory <file>', 'Ansible YAML inventory')
+    .description(
+      "run an Ansible-style playbook (modules, serial batches, handlers) as a durable workflow; the flags are ansible-playbook's, so here -f is --forks, not a spec file",
+    )
+    .requiredOption('-i, --inventory <file>', 'Ansible YAML or INI inventory')
     .option('-l, --limit <pattern>', 'further limit the hosts of every play')
     .option('-C, --check', 'report what would change; change nothing')
     .option('-D, --diff', 'show before/after of changed files')
-    .option('-t, --tags <tags>', 'only tasks with these tags (comma-separated)')
+    .option('-t, --tags <tags>', 'only tasks with these tags (comma-separated, repeatable)', repeatable)
+    .option('--skip-tags <tags>', 'leave out tasks with these tags (comma-separated, repeatable)', repeatable)
+    .option(
+      '-e, --extra-vars <vars>',
+      'key=value pairs, a JSON/YAML mapping, or @file; above every other variable (repeatable, later wins)',
+      repeatable,
+    )
     .option('-f, --forks <n>', 'hosts worked on at once', '50')
     .option('--json', 'print the result as JSON'),
 ).action(
@@ -210,23 +235,28 @@ withConnectionOptions(
       limit?: string;
       check?: boolean;
       diff?: boolean;
-      tags?: string;
+      tags?: string[];
+      skipTags?: string[];
+      extraVars?: string[];
       forks: string;
       json?: boolean;
     },
   ) => {
+    const forks = Number(flags.forks);
+    if (!Number.isInteger(forks) || forks < 1)
+      throw new BadInput(`--forks: "${flags.forks}" is not a whole number of hosts, 1 or more`);
+    const extraVars = parseExtraVars(flags.extraVars ?? []);
     const inventory = loadInventory(flags.inventory);
-    const input = loadPlaybook(playbook, inventory, {
+    const loaded = loadPlaybook(playbook, inventory, {
       limit: flags.limit,
       check: Boolean(flags.check),
       diff: Boolean(flags.diff),
-      tags: (flags.tags ?? '')
-        .split(',')
-        .map((t) => t.trim())
-        .filter(Boolean),
-      forks: Number(flags.forks),
+      tags: tagList(flags.tags ?? []),
+      forks,
       cluster: clusterNameOf(inventory),
+      extraVars,
     });
+    const input = skipTagged(loaded, tagList(flags.skipTags ?? []));
     const settings = temporalSettings(flags);
     const client = await connectClient(settings);
     const hosts = [...new Set(input.plays.flatMap((p) => p.hosts.map((h) => h.target.name)))];
@@ -355,7 +385,10 @@ interface NodeFlags extends ConnectionFlags {
 function specCommand(cmd: Command): Command {
   return withConnectionOptions(
     cmd
-      .requiredOption('-f, --file <spec.yml>', 'cluster spec file')
+      .requiredOption(
+        '-f, --file <spec.yml>',
+        'cluster spec file (-f is always the spec; only play has --forks)',
+      )
       .option('-i, --inventory <file>', "inventory (overrides the spec's `inventory`)")
       .option('--json', 'print the result as JSON')
       .option('--no-wait', 'print the workflow ID and return'),
@@ -732,7 +765,11 @@ export async function main(argv = process.argv): Promise<void> {
   try {
     await program.parseAsync(argv);
   } catch (err) {
-    if (
+    if (err instanceof CommanderError) {
+      // Commander has printed the message, the help or the version already.
+      process.exitCode = err.exitCode === 0 ? ExitCode.ok : ExitCode.badInput;
+    } else if (
+      err instanceof ExtraVarsError ||
       err instanceof InventoryError ||
       err instanceof BadInput ||
       err instanceof PlaybookError ||

@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
-import { Command } from 'commander';
+import { Command, CommanderError } from 'commander';
 import { devServerConfig, devServerStatus, startDevServer, stopDevServer } from './devserver';
-import { down, labFiles, sshArgs, status, stop, up } from './hosts';
+import { down, labFiles, sshArgs, status, stop, up, withLabLock } from './hosts';
 import { ensureRootfs } from './rootfs';
 
 function requireRoot(): void {
@@ -32,9 +32,12 @@ function printStatus(json: boolean): void {
   console.log(`inventory:   ${labFiles.inventory}\nknown_hosts: ${labFiles.knownHosts}`);
 }
 
-const program = new Command('clusterflow-lab').description(
-  'Real Linux hosts on this machine (systemd-nspawn on a 10.77.0.0/24 bridge) and the Temporal dev server',
-);
+const program = new Command('clusterflow-lab')
+  .description(
+    'Real Linux hosts on this machine (systemd-nspawn on a 10.77.0.0/24 bridge) and the Temporal dev server',
+  )
+  // Before any subcommand exists: commander copies this setting into each one as it is added.
+  .exitOverride();
 
 program
   .command('up')
@@ -95,9 +98,9 @@ program
 program
   .command('rootfs')
   .description('build (or unpack from cache) the lab root filesystem')
-  .action(() => {
+  .action(async () => {
     requireRoot();
-    console.log(ensureRootfs());
+    console.log(await withLabLock(async () => ensureRootfs()));
   });
 
 const temporal = program.command('temporal').description('the local Temporal dev server (SQLite, Web UI)');
@@ -126,6 +129,8 @@ temporal.command('status').action(async () => {
 });
 
 program.parseAsync().catch((err: Error) => {
+  // Commander has printed its own message (or the help) already.
+  if (err instanceof CommanderError) process.exit(err.exitCode === 0 ? 0 : 2);
   console.error(`clusterflow-lab: ${err.message}`);
   process.exit(1);
 });

@@ -8,6 +8,7 @@ import {
   readFileSync,
   readdirSync,
   readlinkSync,
+  renameSync,
   rmSync,
   writeFileSync,
 } from 'node:fs';
@@ -22,6 +23,7 @@ import {
   validateHostName,
   type LabHostRecord,
 } from './inventory';
+import { withFileLock } from './lock';
 import { LAB_DIR } from './paths';
 import { ensureRootfs } from './rootfs';
 import { processMatches, run, sleep, stopProcess } from './sh';
@@ -29,6 +31,11 @@ import { processMatches, run, sleep, stopProcess } from './sh';
 const BRIDGE = 'cfbr0';
 
 interface HostState extends LabHostRecord {
+  /**
+   * $CLUSTERFLOW_LAB_OWNER of the process that created the host (a test run, a benchmark), so
+   * that owner can find and remove every host it made, and only those.
+   */
+  owner?: string;
   /** systemd-nspawn, which we started. */
   pid?: number;
   /** The container's init and its start time: it outlives a killed nspawn, so we track it too. */
@@ -74,13 +81,25 @@ export const labFiles = {
   inventory: path.join(LAB_DIR, 'inventory.yml'),
   knownHosts: path.join(LAB_DIR, 'known_hosts'),
   key: path.join(LAB_DIR, 'id_ed25519'),
+  /** Every change to the lab holds this; it outlives `down`, or two holders could lock two files. */
+  lock: path.join(LAB_DIR, 'lock'),
 };
+
+/**
+ * Runs `fn` as the only process changing the lab: two processes that each load the state, change
+ * it and save it would otherwise lose one's hosts from the records while their containers run on.
+ * Reentrant, so lab functions call each other freely; callers may take it to read a consistent lab.
+ */
+export function withLabLock<T>(fn: () => Promise<T>): Promise<T> {
+  return withFileLock(labFiles.lock, fn);
+}
 
 const hostDir = (name: string) => path.join(LAB_DIR, 'hosts', name);
 const mergedDir = (name: string) => path.join(hostDir(name), 'root');
 const netnsOf = (name: string) => `cf-${name}`;
 const machineOf = (name: string) => `cf-${name}`;
-const vethOf = (address: string) => `cfv${address.split('.')[3]}`;
+/** The host-side end of a host's veth pair (the chaos matrix cuts a host's network with it). */
+export const vethOf = (address: string) => `cfv${address.split('.')[3]}`;
 /** What the nspawn command line of a host contains; used to recognise our own PIDs. */
 const markerOf = (name: string) => `--machine=${machineOf(name)}`;
 
@@ -89,12 +108,19 @@ function loadState(): LabState {
   return JSON.parse(readFileSync(labFiles.state, 'utf8')) as LabState;
 }
 
+/** Readers take no lock, so a file is replaced whole (rename), never seen half written. */
+function replaceFile(file: string, content: string): void {
+  const temporary = `${file}.${process.pid}.tmp`;
+  writeFileSync(temporary, content);
+  renameSync(temporary, file);
+}
+
 function saveState(state: LabState): void {
   mkdirSync(LAB_DIR, { recursive: true });
-  writeFileSync(labFiles.state, JSON.stringify(state, null, 2));
+  replaceFile(labFiles.state, JSON.stringify(state, null, 2));
   const hosts = Object.values(state.hosts).sort((a, b) => a.name.localeCompare(b.name));
-  writeFileSync(labFiles.inventory, renderInventory(hosts, labFiles));
-  writeFileSync(labFiles.knownHosts, renderKnownHosts(hosts));
+  replaceFile(labFiles.inventory, renderInventory(hosts, labFiles));
+  replaceFile(labFiles.knownHosts, renderKnownHosts(hosts));
 }
 
 export function isRunning(host: HostState): boolean {
@@ -183,7 +209,8 @@ function createHost(name: string, address: string): HostState {
   ]);
   writeFileSync(path.join(dir, 'machine-id'), `${randomBytes(16).toString('hex')}\n`);
   const hostKey = readFileSync(path.join(dir, 'ssh_host_ed25519_key.pub'), 'utf8').trim();
-  return { name, address, hostKey };
+  const owner = process.env.CLUSTERFLOW_LAB_OWNER || undefined;
+  return { name, address, hostKey, ...(owner && { owner }) };
 }
 
 function writeIntoHost(name: string, file: string, content: string | Buffer, mode = 0o644): void {
@@ -287,14 +314,81 @@ async function halt(host: HostState): Promise<void> {
   }
   host.pid = undefined;
   host.init = undefined;
-  if (isMounted(mergedDir(host.name))) run('umount', [mergedDir(host.name)], { allowFailure: true });
-  if (netnsExists(host.name)) run('ip', ['netns', 'del', netnsOf(host.name)], { allowFailure: true });
+  await unplug(host.name);
   run('ip', ['link', 'del', vethOf(host.address)], { allowFailure: true });
+}
+
+const HOSTS_DIR = path.join(LAB_DIR, 'hosts');
+const MACHINE_ARG = /^--machine=cf-(.+)$/;
+
+/**
+ * Every process of a lab host, whatever the records say: each nspawn (by its --machine argument)
+ * and each container's init (the root of a PID namespace whose root filesystem is a lab host's
+ * overlay). A crash between starting a container and saving the state leaves just these.
+ */
+function labProcesses(): { pid: number; host: string }[] {
+  const found: { pid: number; host: string }[] = [];
+  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+    try {
+      const args = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+      const machine = args.map((a) => MACHINE_ARG.exec(a)?.[1]).find(Boolean);
+      if (args[0].endsWith('systemd-nspawn') && machine) {
+        found.push({ pid: Number(pid), host: machine });
+        continue;
+      }
+      const nspid = /^NSpid:\s+(.*)$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1].split(/\s+/);
+      if (!nspid || nspid.length < 2 || nspid[nspid.length - 1] !== '1') continue;
+      const root = readFileSync(`/proc/${pid}/mountinfo`, 'utf8')
+        .split('\n')
+        .find((line) => line.split(' ')[4] === '/');
+      const upper = root
+        ?.split(/[ ,]/)
+        .find((o) => o.startsWith('upperdir='))
+        ?.slice('upperdir='.length);
+      if (upper && path.basename(upper) === 'upper' && path.dirname(path.dirname(upper)) === HOSTS_DIR)
+        found.push({ pid: Number(pid), host: path.basename(path.dirname(upper)) });
+    } catch {
+      // the process exited while we looked
+    }
+  }
+  return found;
+}
+
+/** Names of lab hosts with a container running that the lab has no record of. */
+export function containersOutsideRecords(): string[] {
+  const recorded = loadState().hosts;
+  return [...new Set(labProcesses().map((p) => p.host))].filter((name) => !recorded[name]).sort();
+}
+
+/** Ends whatever still runs of host `name` and takes its overlay mount and network namespace away. */
+async function unplug(name: string): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    const pids = labProcesses().filter((p) => p.host === name);
+    if (pids.length === 0) break;
+    for (const { pid } of pids) {
+      try {
+        // Killing a PID namespace's init ends every process in it.
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+    await sleep(100);
+  }
+  if (isMounted(mergedDir(name))) run('umount', [mergedDir(name)], { allowFailure: true });
+  if (netnsExists(name)) run('ip', ['netns', 'del', netnsOf(name)], { allowFailure: true });
 }
 
 /** Brings up `names` (adding them to the lab if new) and returns when all answer on SSH. */
 export async function up(names: readonly string[]): Promise<LabHostRecord[]> {
   names.forEach(validateHostName);
+  const hosts = await withLabLock(() => upLocked(names));
+  // Booting needs no lock: other processes change the lab meanwhile (fifty hosts take a while).
+  await Promise.all(hosts.map((h) => waitForSsh(h.address)));
+  return hosts;
+}
+
+async function upLocked(names: readonly string[]): Promise<LabHostRecord[]> {
   const rootfs = ensureRootfs();
   ensureLabKey();
   const state = loadState();
@@ -306,6 +400,8 @@ export async function up(names: readonly string[]): Promise<LabHostRecord[]> {
   for (const host of Object.values(fresh.hosts)) if (!isRunning(host)) await halt(host);
   for (const name of names) {
     if (!fresh.hosts[name]) {
+      // Unrecorded, yet perhaps still running or mounted: its directory could not be removed (EBUSY).
+      await unplug(name);
       const taken = Object.values(fresh.hosts).map((h) => h.address);
       fresh.hosts[name] = createHost(name, allocateAddress(taken));
     }
@@ -320,28 +416,39 @@ export async function up(names: readonly string[]): Promise<LabHostRecord[]> {
   saveState(fresh);
   await Promise.all(all.filter((h) => isRunning(h) && !initAlive(h)).map(recordInit));
   saveState(fresh);
-  await Promise.all(names.map((n) => waitForSsh(fresh.hosts[n].address)));
   return names.map((n) => fresh.hosts[n]);
 }
 
 /** Stops hosts but keeps them in the lab: their addresses stop answering, like a powered-off server. */
-export async function stop(names: readonly string[]): Promise<void> {
-  const state = loadState();
-  for (const name of names) {
-    const host = state.hosts[name];
-    if (!host) throw new Error(`no lab host named ${name}`);
-    await halt(host);
-  }
-  saveState(state);
+export function stop(names: readonly string[]): Promise<void> {
+  return withLabLock(async () => {
+    const state = loadState();
+    for (const name of names) {
+      const host = state.hosts[name];
+      if (!host) throw new Error(`no lab host named ${name}`);
+      await halt(host);
+    }
+    saveState(state);
+  });
 }
 
 /** Removes the named hosts, or the whole lab (hosts, bridge, state) when none are named. */
-export async function down(names?: readonly string[]): Promise<void> {
+export function down(names?: readonly string[]): Promise<void> {
+  return withLabLock(() => downLocked(names));
+}
+
+async function downLocked(names?: readonly string[]): Promise<void> {
   const state = loadState();
-  const targets = names?.length ? names : Object.keys(state.hosts);
+  const targets = names?.length ? names : [...Object.keys(state.hosts), ...containersOutsideRecords()];
   for (const name of targets) {
+    validateHostName(name);
     const host = state.hosts[name];
-    if (!host) continue;
+    if (!host) {
+      // Not in the records, but perhaps still running: a crash's leftover goes as well.
+      await unplug(name);
+      if (!isMounted(mergedDir(name))) rmSync(hostDir(name), { recursive: true, force: true });
+      continue;
+    }
     await halt(host);
     rmSync(hostDir(name), { recursive: true, force: true });
     delete state.hosts[name];
@@ -359,6 +466,7 @@ export async function down(names?: readonly string[]): Promise<void> {
 export interface HostStatus extends LabHostRecord {
   running: boolean;
   pid?: number;
+  owner?: string;
 }
 
 export function status(): HostStatus[] {

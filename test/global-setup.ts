@@ -4,8 +4,12 @@ import { TEST_HOSTS, saveStackRecord } from './stack';
 
 /** Integration tests run against a real dev server and real lab hosts; this brings both up. */
 export default async function globalSetup(): Promise<void> {
+  // Every lab host created from here on, by any suite or process of this run, carries the tag
+  // (test workers and their children inherit it), so teardown can remove exactly the run's hosts.
+  const owner = `test-run-${process.pid}-${Date.now().toString(36)}`;
+  process.env.CLUSTERFLOW_LAB_OWNER = owner;
   const server = await startDevServer();
-  const existing = new Set(status().map((h) => h.name));
+  const hostsBefore = status().map((h) => h.name);
   await up(TEST_HOSTS);
-  saveStackRecord({ serverStarted: server.started, hostsAdded: TEST_HOSTS.filter((h) => !existing.has(h)) });
+  saveStackRecord({ serverStarted: server.started, owner, hostsBefore });
 }

@@ -1,11 +1,18 @@
 import { stopDevServer } from '../lab/devserver';
-import { down } from '../lab/hosts';
-import { loadStackRecord } from './stack';
+import { forgetStackRecord, loadStackRecord, removeRunHosts } from './stack';
 
-/** Stops only what global setup started; CLUSTERFLOW_KEEP_STACK=1 keeps it for the next run. */
+/**
+ * Leaves the machine as the run found it: every lab host the run created goes (the shared ones
+ * global setup added, and any a suite made and kept), and the run fails if one is still there.
+ * CLUSTERFLOW_KEEP_STACK=1 keeps everything for the next run.
+ */
 export default async function globalTeardown(): Promise<void> {
-  if (process.env.CLUSTERFLOW_KEEP_STACK === '1') return;
   const record = loadStackRecord();
-  if (record.hostsAdded.length) await down(record.hostsAdded);
-  if (record.serverStarted) await stopDevServer();
+  forgetStackRecord();
+  if (process.env.CLUSTERFLOW_KEEP_STACK === '1') return;
+  try {
+    await removeRunHosts(record);
+  } finally {
+    if (record.serverStarted) await stopDevServer();
+  }
 }

@@ -101,7 +101,11 @@ beforeAll(async () => {
   installLicenseTool(APPS, licensing.url);
 }, 300_000);
 
-afterAll(() => licensing.stop());
+afterAll(async () => {
+  licensing.stop();
+  // The run leaves the machine as it found it; CLUSTERFLOW_KEEP_STACK keeps the hosts for the next.
+  if (!process.env.CLUSTERFLOW_KEEP_STACK) await down(HOSTS);
+}, 180_000);
 
 describe('cluster-setup', () => {
   it('sets up the whole demo cluster from one spec, finishing after the worker is killed mid-run, and checks it end to end', async () => {

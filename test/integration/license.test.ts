@@ -6,7 +6,7 @@ import { Client, Connection } from '@temporalio/client';
 import { startOperation } from '../../client/connection';
 import { buildLicenseOperation, type LicenseOperation } from '../../client/license';
 import { loadSpec } from '../../client/spec';
-import { labFiles, up } from '../../lab/hosts';
+import { down, labFiles, up } from '../../lab/hosts';
 import { CFAPP_LICENSE_COMMANDS, installLicenseTool, licenseService } from '../fixtures/license/service';
 import type { LicenseResult } from '../../workflows/license';
 import { historyText, onHost, startPausedWorker, testSettings, withWorker } from './helpers';
@@ -75,7 +75,11 @@ beforeAll(async () => {
   installLicenseTool(NODES, SERVICE);
 }, 180_000);
 
-afterAll(() => licensing.stop());
+afterAll(async () => {
+  licensing.stop();
+  // The run leaves the machine as it found it; CLUSTERFLOW_KEEP_STACK keeps the hosts for the next.
+  if (!process.env.CLUSTERFLOW_KEEP_STACK) await down(NODES);
+}, 180_000);
 
 describe('license-activation with the command driver on 20 nodes', () => {
   it('survives a 60 s licensing outage and a killed worker: every node active once, seats == nodes, no key in history', async () => {

@@ -6,7 +6,7 @@ import { WorkflowFailedError } from '@temporalio/client';
 import { startOperation } from '../../client/connection';
 import { buildNodeOperation, type NodeOperation, type NodeOperationOptions } from '../../client/nodes';
 import { loadSpec } from '../../client/spec';
-import { hostAddress, labFiles, up } from '../../lab/hosts';
+import { down, hostAddress, labFiles, up } from '../../lab/hosts';
 import type { Drift } from '../../activities/node-config';
 import type { NodeOperationResult } from '../../workflows/rolling';
 import { setupLabLb } from '../fixtures/lb/lab-lb';
@@ -98,7 +98,11 @@ const haproxyServers = (lb = LB) =>
     // admin state bit 4 only records a `disabled` in the config the runtime API has since overridden
     .map((f) => `${f[3]}:${(Number(f[6]) & ~4) === 0 ? 'ready' : 'out'}`);
 
-afterAll(() => licensing.stop());
+afterAll(async () => {
+  licensing.stop();
+  // lb1 and app1..3 serve the rolling and UI suites too; global teardown removes them at the end.
+  if (!process.env.CLUSTERFLOW_KEEP_STACK) await down([LB2, NEW]);
+}, 120_000);
 
 beforeAll(async () => {
   licensing.start();

@@ -111,6 +111,11 @@ beforeAll(async () => {
   onHost(NFS, 'mkdir -p /srv/export && mount -t tmpfs tmpfs /srv/export');
 }, 120_000);
 
+afterAll(async () => {
+  // The run leaves the machine as it found it; CLUSTERFLOW_KEEP_STACK keeps the hosts for the next.
+  if (!process.env.CLUSTERFLOW_KEEP_STACK) await down(ALL);
+}, 180_000);
+
 describe('storage-export, NFS on nfs-ganesha', () => {
   it('refuses a uid mismatch before any change, naming the host', async () => {
     onHost(CLIENTS[1], 'groupadd -g 2999 filesync && useradd -u 2999 -g 2999 -M filesync');
