@@ -18,6 +18,9 @@ const PYYAML_FALSE = /^(?:[Nn]o|NO|[Ff]alse|FALSE|[Oo]ff|OFF)$/;
  */
 export const ANSIBLE_YAML: ParseOptions & DocumentOptions & SchemaOptions = {
   version: '1.1',
+  // A mapping or list as a key has no meaning in any file we read; refuse it instead of turning it
+  // into text. Scalar keys stay as written (`yes:` is the key "yes"), which JS objects need anyway.
+  stringKeys: true,
   customTags: (tags) =>
     tags.map((tag) => {
       if (typeof tag !== 'object' || tag.tag !== 'tag:yaml.org,2002:bool' || !tag.test) return tag;

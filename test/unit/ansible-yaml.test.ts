@@ -25,4 +25,8 @@ describe('YAML as Ansible reads it (1.1, PyYAML booleans)', () => {
   it('reads 0o644 as a string, since YAML 1.1 has no 0o prefix', () => {
     expect(parseAnsibleYaml('mode: 0o644')).toEqual({ mode: '0o644' });
   });
+
+  it('refuses a list or mapping used as a key instead of turning it into text', () => {
+    expect(() => parseAnsibleYaml('[web, db]: 1')).toThrow(/keys must be strings/);
+  });
 });
