@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { down, hostAddress, status, up } from '../../lab/hosts';
 import { DEMO_HOSTS, demoSpecOn } from '../../test/fixtures/demo/spec';
@@ -107,9 +107,10 @@ export function closeLab(lab: ChaosLab): void {
   lab.licensing.stop();
 }
 
-/** Removes the matrix's hosts (the CI subset does, so it leaves the machine as it found it). */
+/** Removes the matrix's hosts and state, secrets included (the CI subset does, so it leaves the machine as it found it). */
 export async function removeLab(): Promise<void> {
   await down([...HOSTS, SPARE]);
+  rmSync(STATE_DIR, { recursive: true, force: true });
 }
 
 export { hostAddress };
