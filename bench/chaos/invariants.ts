@@ -47,19 +47,41 @@ export function dbState(): {
   return { writable, replicas };
 }
 
-export function checkReplication(): Check {
+/** Whether a member is fenced the way failover fences it (fence: stop): mysqld stopped and disabled. */
+export function fenceOf(db: string): { fenced: boolean; how: string } {
+  const active = tryHost(db, 'systemctl is-active mariadb || true').out;
+  const enabled = tryHost(db, 'systemctl is-enabled mariadb || true').out;
+  return { fenced: active !== 'active' && enabled === 'disabled', how: `mariadb ${active}, ${enabled}` };
+}
+
+/**
+ * Exactly one writable member and every other replicating from it. `fenced`: members the
+ * operation leaves fenced by design (a failover's old primary, until a rejoin): such a member must
+ * really be fenced (stopped and disabled, so it can take no write) and is not asked to replicate.
+ */
+export function checkReplication(fenced: readonly string[] = []): Check {
   const { writable, replicas } = dbState();
   const problems: string[] = [];
   if (writable.length !== 1) problems.push(`writable members: [${writable.join(', ')}], want exactly one`);
   const primary = writable[0];
-  for (const db of DBS.filter((d) => d !== primary)) {
+  const notes: string[] = [];
+  for (const db of fenced) {
+    const f = fenceOf(db);
+    if (f.fenced) notes.push(`${db} fenced (${f.how}), out of replication until a rejoin`);
+    else problems.push(`${db} should be fenced (mariadb stopped and disabled) but is: ${f.how}`);
+  }
+  for (const db of DBS.filter((d) => d !== primary && !fenced.includes(d))) {
     const r = replicas[db];
     if (!r) problems.push(`${db} replicates from nobody`);
     else if (primary && r.source !== primary && r.source !== hostAddress(primary))
       problems.push(`${db} replicates from ${r.source}, not ${primary}`);
     else if (!r.running) problems.push(`${db}: replication threads not both running`);
   }
-  return check('one writable primary, replicas replicating from it', problems, `primary ${primary}`);
+  return check(
+    'one writable primary, replicas replicating from it',
+    problems,
+    [`primary ${primary}`, ...notes].join('; '),
+  );
 }
 
 /** HAProxy's own view of the pool, from its runtime socket. */
@@ -133,10 +155,12 @@ export async function clusterChecks(
     activationsBefore: Record<string, number>;
     nodes: readonly string[];
     leftOut?: Record<string, string>;
+    /** Database members the operation leaves fenced by design. */
+    fenced?: readonly string[];
   },
 ): Promise<Check[]> {
   return [
-    checkReplication(),
+    checkReplication(options.fenced),
     checkLb(options.nodes, options.leftOut),
     await checkSeats(lab, options.activationsBefore),
     checkMounts(),

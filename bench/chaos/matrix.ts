@@ -46,7 +46,7 @@ function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   ]).finally(() => clearTimeout(timer));
 }
 
-const message = (err: unknown): string => {
+export const message = (err: unknown): string => {
   const parts: string[] = [];
   for (let e = err as (Error & { cause?: unknown }) | undefined; e; e = e.cause as typeof e)
     parts.push(e.message);
@@ -202,6 +202,7 @@ export class Matrix {
           activationsBefore,
           nodes: op.nodes?.(prep) ?? APPS,
           leftOut: result && op.leftOut ? op.leftOut(result) : {},
+          fenced: op.fenced?.(prep) ?? [],
         })),
       );
       if ('notApplicable' in op.rerun)
@@ -211,11 +212,12 @@ export class Matrix {
           detail: `n/a: ${op.rerun.notApplicable}`,
         });
       else {
-        const changes = await withTimeout(op.rerun(ctx, prep), RUN_TIMEOUT_MS, `${op.name} re-run`);
+        const again = await withTimeout(op.rerun(ctx, prep), RUN_TIMEOUT_MS, `${op.name} re-run`);
+        const { changes, detail } = Array.isArray(again) ? { changes: again, detail: '' } : again;
         checks.push({
           invariant: 're-run = 0 changes',
           held: changes.length === 0,
-          detail: changes.join('; ') || '0 changes',
+          detail: changes.join('; ') || detail || '0 changes',
         });
       }
     } catch (err) {

@@ -13,8 +13,10 @@ import type { NodeOperationResult, RollingResult } from '../../workflows/rolling
 import type { StorageResult } from '../../workflows/storage';
 import { onHost } from '../../test/integration/helpers';
 import { up } from '../../lab/hosts';
-import { dbState, lbMembers } from './invariants';
-import { APPS, DBS, freshHosts, MOUNT_POINT, SPARE, type ChaosLab } from './lab';
+import { Phase } from '../../common/search-attributes';
+import { dbState, fenceOf, lbMembers } from './invariants';
+import { APPS, DBS, freshHosts, hostAddress, MOUNT_POINT, SPARE, type ChaosLab } from './lab';
+import { message } from './matrix';
 
 // The operations of the matrix, one table entry each: how the cluster is brought to the
 // operation's starting point, how it is started, and how its own result is checked against the
@@ -39,8 +41,13 @@ export interface ChaosOperation {
   start(ctx: OperationContext, prep: Prepared): Promise<WorkflowHandle>;
   /** Where the operation's own result and the hosts disagree (empty: they agree). */
   resultMatches(result: unknown, ctx: OperationContext, prep: Prepared): Promise<string[]>;
-  /** Runs it again on the converged cluster: what that run changed (empty: nothing); or why n/a. */
-  rerun: ((ctx: OperationContext, prep: Prepared) => Promise<string[]>) | { notApplicable: string };
+  /**
+   * Runs it again on the converged cluster: what that run changed (empty: nothing), optionally with
+   * what it did instead (a refusal) for the report; or why n/a.
+   */
+  rerun:
+    | ((ctx: OperationContext, prep: Prepared) => Promise<string[] | { changes: string[]; detail: string }>)
+    | { notApplicable: string };
   /** The host whose network the netcut fault takes away mid-run. */
   netcutTarget(prep: Prepared): string;
   /** What the run reported beyond plain success (failed nodes, an abort), for the table's note. */
@@ -49,6 +56,8 @@ export interface ChaosOperation {
   leftOut?(result: unknown): Record<string, string>;
   /** Whether nodes are drained (the lbreload fault only makes sense then). */
   drains: boolean;
+  /** Database members the operation leaves fenced by design (a failover's old primary). */
+  fenced?(prep: Prepared): string[];
   /** The cluster's nodes once the operation is done (default: the demo's three). */
   nodes?(prep: Prepared): string[];
   /** After the checks: back to the demo's shape, so the next operation's checks start from it. */
@@ -261,10 +270,176 @@ const nodeRemove: ChaosOperation = {
   drains: true,
 };
 
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms).unref());
+
+const dbInput = (ctx: OperationContext) => databaseInput(loadSpec(ctx.lab.spec));
+
+const dbChanges = (r: DbOperationResult) =>
+  Object.entries(r.hosts).flatMap(([h, c]) => c.map((x) => `${h}: ${x}`));
+
+const replicatesFrom = (source: string, primary: string) =>
+  source === primary || source === hostAddress(primary);
+
+/**
+ * The operator's answer to anti-flapping: `acknowledge`, sent once the failover says it waits for
+ * one (its Phase search attribute, readable while no worker runs), never before, so every run
+ * after the first really goes through the refusal path. Detached: it ends with the workflow; its
+ * timers are unref'd so it never keeps the matrix's process alive.
+ */
+function acknowledgeWhenAsked(handle: WorkflowHandle): void {
+  const until = Date.now() + 15 * 60_000;
+  void (async () => {
+    while (Date.now() < until) {
+      const d = await handle.describe().catch(() => undefined);
+      if (d && d.status.name !== 'RUNNING') return;
+      if (d?.typedSearchAttributes.get(Phase) === 'awaiting-acknowledgement') {
+        await handle.signal('acknowledge');
+        return;
+      }
+      await sleep(250);
+    }
+  })().catch(() => undefined);
+}
+
+const startFailover = async (ctx: OperationContext) => {
+  const handle = await startDbOperation(ctx.client, ctx.settings, 'failover', dbInput(ctx));
+  acknowledgeWhenAsked(handle);
+  return handle;
+};
+
+const startRejoin = (ctx: OperationContext, member: string) =>
+  startDbOperation(ctx.client, ctx.settings, 'rejoin', { ...dbInput(ctx), member });
+
+/** A primary that stays down, as db.test.ts makes one: SIGKILL, then the unit stopped so systemd does not restart it. */
+function killPrimary(db: string): void {
+  onHost(db, 'kill -9 $(pidof mariadbd); systemctl stop mariadb');
+}
+
+/**
+ * Both members in replication, whatever an earlier run left: a failover that ended without a
+ * primary (the old one down, nobody promoted) is finished by a failover of our own, and a member
+ * out of replication (fenced, stopped) is rejoined. Each through the product, on a worker of its own.
+ */
+async function bothReplicating(ctx: OperationContext): Promise<{ primary: string; replica: string }> {
+  if (dbState().writable.length === 0) await ctx.settle(() => startFailover(ctx));
+  const { writable, replicas } = dbState();
+  if (writable.length !== 1) throw new Error(`no single primary to start from: [${writable.join(', ')}]`);
+  const primary = writable[0];
+  const replica = DBS.find((d) => d !== primary) as string;
+  const r = replicas[replica];
+  if (!r || !r.running || !replicatesFrom(r.source, primary))
+    await ctx.settle(() => startRejoin(ctx, replica));
+  return { primary, replica };
+}
+
+const failover: ChaosOperation = {
+  name: 'db-failover',
+  reset:
+    'both members replicating first (a member an earlier run left out is rejoined); prepare SIGKILLs mysqld on the primary and stops its unit (as db.test.ts); after the checks the fenced old primary is rejoined. Anti-flapping keeps its default 3600 s window, so every failover after the first waits for an operator: the matrix sends `acknowledge` once the workflow asks (Phase awaiting-acknowledgement), never before; the re-run is not acknowledged and must be refused by it',
+  async prepare(ctx) {
+    const { primary, replica } = await bothReplicating(ctx);
+    killPrimary(primary);
+    return { primary, replica };
+  },
+  start: (ctx) => startFailover(ctx),
+  async resultMatches(result, _ctx, prep) {
+    const r = result as DbOperationResult;
+    const { writable } = dbState();
+    const problems: string[] = [];
+    if (r.previousPrimary !== prep.primary)
+      problems.push(
+        `result says previous primary ${r.previousPrimary}, mysqld was killed on ${prep.primary}`,
+      );
+    if (writable.length !== 1 || writable[0] !== r.primary)
+      problems.push(`result says primary ${r.primary}, hosts show writable [${writable.join(', ')}]`);
+    const fence = fenceOf(prep.primary);
+    const saidFenced = (r.hosts[prep.primary] ?? []).some((c) => c.startsWith('fenced'));
+    if (saidFenced !== fence.fenced)
+      problems.push(`${prep.primary}: result says fenced=${saidFenced}, host shows ${fence.how}`);
+    return problems;
+  },
+  // The same failover again at once, and nobody acknowledges: anti-flapping must refuse it (the
+  // run just failed the cluster over) without touching a member. A short acknowledge timeout,
+  // so the refusal comes in seconds rather than the default hour.
+  async rerun(ctx, prep) {
+    const before = dbState().writable;
+    const input = dbInput(ctx);
+    input.settings.failover.acknowledgeTimeoutSeconds = 5;
+    const handle = await startDbOperation(ctx.client, ctx.settings, 'failover', input);
+    const end = await handle.result().then(
+      (r) => ({ ok: true as const, r: r as DbOperationResult }),
+      (e: unknown) => ({ ok: false as const, e }),
+    );
+    const changes: string[] = [];
+    let detail = '';
+    if (end.ok) changes.push(`not refused: failed over again to ${end.r.primary}`, ...dbChanges(end.r));
+    else if (/nobody acknowledged/.test(message(end.e)))
+      detail = `0 changes: refused by anti-flapping (${message(end.e).replace(/^.*?refused: /, '')})`;
+    else changes.push(`failed, but not by the anti-flapping refusal: ${message(end.e)}`);
+    const after = dbState().writable;
+    if (after.join() !== before.join())
+      changes.push(`writable was [${before.join(', ')}], now [${after.join(', ')}]`);
+    const fence = fenceOf(prep.primary);
+    if (!fence.fenced) changes.push(`${prep.primary} no longer fenced: ${fence.how}`);
+    return { changes, detail };
+  },
+  netcutTarget: (prep) => prep.replica,
+  fenced: (prep) => [prep.primary],
+  summary: (result) =>
+    (result as DbOperationResult).notes.some((n) => n === 'acknowledged by an operator')
+      ? 'anti-flapping asked, acknowledged'
+      : '',
+  drains: false,
+  restore: async (ctx) => void (await bothReplicating(ctx)),
+};
+
+const rejoin: ChaosOperation = {
+  name: 'db-rejoin',
+  reset:
+    'prepare fails the primary over first (mysqld killed, the failover acknowledged when it asks, on a worker of its own), so the old primary is fenced and there is a member to rejoin; the run itself leaves both members replicating',
+  async prepare(ctx) {
+    const { primary } = await bothReplicating(ctx);
+    killPrimary(primary);
+    const r = (await ctx.settle(() => startFailover(ctx))) as DbOperationResult;
+    if (r.previousPrimary !== primary || !r.primary)
+      throw new Error(
+        `the preparing failover went from ${r.previousPrimary} to ${r.primary}, not from ${primary}`,
+      );
+    return { member: primary, primary: r.primary };
+  },
+  start: (ctx, prep) => startRejoin(ctx, prep.member),
+  async resultMatches(result, _ctx, prep) {
+    const r = result as DbOperationResult;
+    const { writable, replicas } = dbState();
+    const problems: string[] = [];
+    if (writable.length !== 1 || writable[0] !== r.primary)
+      problems.push(`result says primary ${r.primary}, hosts show writable [${writable.join(', ')}]`);
+    const m = replicas[prep.member];
+    const said = (r.hosts[prep.member] ?? []).includes(`replicates from ${r.primary}`);
+    const does = Boolean(m && r.primary && m.running && replicatesFrom(m.source, r.primary));
+    if (!said || !does)
+      problems.push(
+        `${prep.member}: result says replicates from ${r.primary}=${said}, host shows ${m ? `source ${m.source}, running=${m.running}` : 'no replication'}`,
+      );
+    return problems;
+  },
+  rerun: async (ctx, prep) =>
+    dbChanges((await (await startRejoin(ctx, prep.member)).result()) as DbOperationResult),
+  netcutTarget: (prep) => prep.member,
+  drains: false,
+};
+
 /** Every operation the matrix knows; adding one is adding an entry here. */
 export const OPERATIONS: Record<string, ChaosOperation> = Object.fromEntries(
-  [rolling, switchover, storageExport, licenseActivation, nodeJoin, nodeRemove, clusterSetup].map((op) => [
-    op.name,
-    op,
-  ]),
+  [
+    rolling,
+    switchover,
+    failover,
+    rejoin,
+    storageExport,
+    licenseActivation,
+    nodeJoin,
+    nodeRemove,
+    clusterSetup,
+  ].map((op) => [op.name, op]),
 );
