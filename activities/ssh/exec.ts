@@ -87,6 +87,11 @@ function killGroup(
   });
 }
 
+/** The connection under a running command went away: the host is unreachable, as Ansible says. */
+export class ConnectionLost extends Error {
+  override name = 'ConnectionLost';
+}
+
 /** Runs one command line on an open connection and collects its result. */
 export function execCommand(client: Client, command: string, options: ExecOptions = {}): Promise<ExecResult> {
   const { timeoutMs = 120_000, maxOutputBytes = 1 << 20 } = options;
@@ -147,6 +152,11 @@ export function execCommand(client: Client, command: string, options: ExecOption
       channel.on('close', () => {
         clearTimeout(timer);
         options.signal?.removeEventListener('abort', onAbort);
+        // sshd always reports how a command ended; a channel closed with no word of it is a
+        // connection that died under the command (host gone, sshd killed), not a command that failed.
+        if (exitCode === null && signal === null && !timedOut && !cancelled) {
+          return reject(new ConnectionLost('the connection was lost while the command ran'));
+        }
         if (pgid === undefined && stderrHead) stderr.push(Buffer.from(stderrHead));
         resolve({
           exitCode,

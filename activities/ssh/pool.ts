@@ -1,8 +1,11 @@
+import { createHash } from 'node:crypto';
 import type { Duplex } from 'node:stream';
 import type { Client } from 'ssh2';
 import { ApplicationFailure } from '@temporalio/common';
 import type { HostTarget, JumpHost } from '../../common/hosts';
+import { resolveSecret } from '../secrets';
 import { connectToHost, unreachable, type HostConnection } from './connection';
+import { ConnectionLost } from './exec';
 import { decideHostKey, readKnownHosts, recordHostKey, trustFrom } from './trust';
 
 /** A counting semaphore: bounds the channels open at once on one connection. */
@@ -32,6 +35,8 @@ interface Entry {
   closed?: boolean;
   /** known_hosts text last found to trust the presented key: an unchanged file needs no new decision. */
   trustedText?: string;
+  /** What the credentials of the chain were when it opened (credentialDigest). */
+  credential: string;
 }
 
 export interface SshPoolOptions {
@@ -71,8 +76,28 @@ const LOST_CODES = new Set(['ECONNRESET', 'EPIPE']);
 function connectionLost(err: unknown, entry: Entry): err is Error {
   if (!(err instanceof Error) || err instanceof ApplicationFailure) return false;
   return (
-    Boolean(entry.closed) || LOST.test(err.message) || LOST_CODES.has((err as { code?: string }).code ?? '')
+    err instanceof ConnectionLost ||
+    Boolean(entry.closed) ||
+    LOST.test(err.message) ||
+    LOST_CODES.has((err as { code?: string }).code ?? '')
   );
+}
+
+/**
+ * A hash of what the chain's credential references hold now. The references are the identity's
+ * name; their content is the identity: a key file replaced under the same path (a rotated key)
+ * must not keep using the session the old key opened. Read per use (a small local read); only the
+ * hash is kept, in memory.
+ */
+export async function credentialDigest(target: JumpHost & { jump?: JumpHost }): Promise<string> {
+  const hash = createHash('sha256');
+  for (let hop: (JumpHost & { jump?: JumpHost }) | undefined = target; hop; hop = hop.jump) {
+    hash.update(hop.privateKey ? await resolveSecret(hop.privateKey, 'privateKey') : '');
+    hash.update('\0');
+    hash.update(hop.password ? await resolveSecret(hop.password, 'password') : '');
+    hash.update('\0');
+  }
+  return hash.digest('hex');
 }
 
 /**
@@ -94,9 +119,24 @@ export class SshPool {
   /** Runs `fn` with a channel slot on the connection of the target's identity. */
   async withConnection<T>(target: HostTarget | JumpHost, fn: (client: Client) => Promise<T>): Promise<T> {
     const key = keyOf(target);
+    const credential = await credentialDigest(target);
     let entry = this.entries.get(key);
+    if (entry && entry.credential !== credential) {
+      // Out of the pool; tasks still running on it finish, the last one ends it.
+      this.entries.delete(key);
+      if (entry.inUse === 0) {
+        clearTimeout(entry.idleTimer);
+        this.endWhenOpen(entry);
+      }
+      entry = undefined;
+    }
     if (!entry) {
-      const opening: Entry = { connection: undefined!, channels: new Semaphore(this.maxChannels), inUse: 0 };
+      const opening: Entry = {
+        connection: undefined!,
+        channels: new Semaphore(this.maxChannels),
+        inUse: 0,
+        credential,
+      };
       opening.connection = this.open(target, key, opening);
       entry = opening;
       this.entries.set(key, entry);
