@@ -2,6 +2,21 @@ import nunjucks from 'nunjucks';
 
 const env = new nunjucks.Environment(null, { autoescape: false, throwOnUndefined: true });
 
+/** Jinja2's sandbox bound: a longer range is a typo (`range(1e9)`) that would hang the worker. */
+export const MAX_RANGE = 100_000;
+
+// nunjucks' range builds the whole array first; this one refuses a huge one with a message.
+env.addGlobal('range', (start: number, stop?: number, step = 1): number[] => {
+  if (stop === undefined) [start, stop] = [0, start];
+  if (![start, stop, step].every(Number.isFinite)) throw new Error('range() takes finite numbers');
+  if (step === 0) throw new Error('range() arg 3 must not be zero');
+  const count = Math.max(0, Math.ceil((stop - start) / step));
+  if (count > MAX_RANGE) {
+    throw new Error(`range() would make ${count} items; templates may make at most ${MAX_RANGE}`);
+  }
+  return Array.from({ length: count }, (_, i) => start + i * step);
+});
+
 export type Vars = Record<string, unknown>;
 
 /** Renders Jinja-like template text with host vars (nunjucks: Jinja2's syntax in JavaScript). */

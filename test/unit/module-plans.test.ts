@@ -182,6 +182,16 @@ describe('templated arguments', () => {
     expect(() => renderArgs('{{ nope }}', {})).toThrow();
     expect(() => renderArgs('{{ none }}', { none: null })).toThrow();
   });
+  it('counts with range as Jinja does, and refuses a range too long to build instead of hanging', () => {
+    expect(renderArgs('{% for i in range(3) %}{{ i }}{% endfor %}', {})).toBe('012');
+    expect(renderArgs('{{ range(2, 9, 3) }}', {})).toEqual([2, 5, 8]);
+    expect(renderArgs('{{ range(3, 0, -1) }}', {})).toEqual([3, 2, 1]);
+    expect(renderArgs('{{ range(5, 1) }}', {})).toEqual([]);
+    expect(() => renderArgs('{% for i in range(1000000000) %}x{% endfor %}', {})).toThrow(
+      /range\(\) would make 1000000000 items; templates may make at most 100000/,
+    );
+    expect(() => renderArgs('{{ range(0, 5, 0) }}', {})).toThrow(/must not be zero/);
+  });
 });
 
 describe('file attributes', () => {
