@@ -59,8 +59,13 @@ program
 
 program
   .command('down [hosts...]')
-  .description('remove the named hosts, or the whole lab')
-  .action(async (hosts: string[]) => {
+  .description('remove the named hosts, or with --all the whole lab')
+  .option('--all', 'every host, the bridge and the state, whoever made them')
+  .action(async (hosts: string[], opts: { all?: boolean }) => {
+    // The lab is shared (a test run, a benchmark, a demo): a bare `down` must not take all of it.
+    if (hosts.length === 0 && !opts.all)
+      program.error('down: name the hosts to remove, or --all for the whole lab');
+    if (hosts.length > 0 && opts.all) program.error('down: name hosts or give --all, not both');
     requireRoot();
     await down(hosts);
     console.log(hosts.length ? `lab: removed ${hosts.join(', ')}` : 'lab: down');

@@ -111,6 +111,14 @@ describe('the lab shared by several processes', () => {
     // A reader never sees a half-written state, even mid-change.
     expect(JSON.parse(second[4].stdout).hosts).toEqual(expect.any(Array));
     await expectConsistent(['lk3', 'lk4', 'lk5', 'lk6'], ['lk1', 'lk2']);
+
+    // A bare `down` would take every process's hosts: it is a usage error, and nothing goes.
+    const bare = await lab('down');
+    expect([bare.code, bare.stderr]).toEqual([
+      2,
+      expect.stringMatching(/name the hosts to remove, or --all/),
+    ]);
+    await expectConsistent(['lk3', 'lk4', 'lk5', 'lk6'], ['lk1', 'lk2']);
   }, 300_000);
 
   it('ends a container left running outside the records when its name comes up again, instead of failing busy', async () => {
