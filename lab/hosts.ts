@@ -169,7 +169,8 @@ function ensureLabKey(): void {
   run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'clusterflow-lab', '-f', labFiles.key]);
 }
 
-function ensureBridge(): void {
+/** The lab bridge and its gateway address; services for lab hosts (the licensing stand-in) bind there. */
+export function ensureBridge(): void {
   if (run('ip', ['link', 'show', BRIDGE], { allowFailure: true }).code === 0) return;
   run('ip', ['link', 'add', BRIDGE, 'type', 'bridge']);
   run('ip', ['addr', 'add', `${LAB_NETWORK.gateway}/${LAB_NETWORK.cidr}`, 'dev', BRIDGE]);

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { down, hostAddress, status, up } from '../../lab/hosts';
+import { down, ensureBridge, hostAddress, status, up } from '../../lab/hosts';
 import { DEMO_HOSTS, demoSpecOn } from '../../test/fixtures/demo/spec';
 import { installLicenseTool, licenseService, type LicenseService } from '../../test/fixtures/license/service';
 import { onHost } from '../../test/integration/helpers';
@@ -37,9 +37,10 @@ export interface ChaosLab {
   dir: string;
 }
 
-function persisted(): Persisted {
+/** The lab's name and secrets; `isNew` when none were kept (hosts built with others can't be reused). */
+function persisted(): Persisted & { isNew: boolean } {
   const file = path.join(STATE_DIR, 'lab.json');
-  if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8')) as Persisted;
+  if (existsSync(file)) return { ...(JSON.parse(readFileSync(file, 'utf8')) as Persisted), isNew: false };
   const p: Persisted = {
     cluster: `chaos-${Date.now().toString(36)}`,
     secrets: {
@@ -51,7 +52,7 @@ function persisted(): Persisted {
   };
   writeFileSync(file, JSON.stringify(p));
   chmodSync(file, 0o600);
-  return p;
+  return { ...p, isNew: true };
 }
 
 /** The lab's state and the licensing service; `created`: the hosts must be built (fresh, or missing). */
@@ -61,6 +62,8 @@ export async function openLab(options: { fresh?: boolean } = {}): Promise<ChaosL
   Object.assign(process.env, p.secrets);
   const licenseKey = p.secrets.CF_CX_LICENSE_KEY;
   const licensing = licenseService(STATE_DIR, { [licenseKey]: APPS.length });
+  // After a whole `clusterflow-lab down` the bridge is gone, and the service binds its address.
+  ensureBridge();
   licensing.start();
   const running = new Set(
     status()
@@ -68,7 +71,8 @@ export async function openLab(options: { fresh?: boolean } = {}): Promise<ChaosL
       .map((h) => h.name),
   );
   // Missing hosts: the caller runs cluster-setup, whose preparation builds them from nothing.
-  const created = Boolean(options.fresh) || !HOSTS.every((h) => running.has(h));
+  // Hosts running with no state beside them were converged with other secrets: build them again.
+  const created = Boolean(options.fresh) || p.isNew || !HOSTS.every((h) => running.has(h));
   // The service listens on a new port every start: point the hosts' license tool at it.
   if (!created) for (const app of APPS) onHost(app, `echo server=${licensing.url} > /etc/cfapp/license.conf`);
   const specOf = (name: string, nodes: string[]) =>
