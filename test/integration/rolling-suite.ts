@@ -85,6 +85,41 @@ export async function startRolling(
   }) as Promise<WorkflowHandleWithFirstExecutionRunId<typeof rollingMaintenance>>;
 }
 
+/**
+ * The workflow's result, or after `ms` an error that says where it stands (status, pending
+ * activities with their last failure, the progress query): a hang then explains itself in CI.
+ */
+export async function resultOrExplain<T>(
+  handle: { workflowId: string; result(): Promise<T> } & Parameters<typeof whereItStands>[0],
+  ms = 120_000,
+): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), ms)));
+  try {
+    const first = await Promise.race([handle.result(), late]);
+    if (first !== 'late') return first;
+  } finally {
+    clearTimeout(timer);
+  }
+  throw new Error(`${handle.workflowId} has no result after ${ms} ms: ${await whereItStands(handle)}`);
+}
+
+async function whereItStands(handle: {
+  describe: WorkflowHandleWithFirstExecutionRunId['describe'];
+  query: (q: string) => Promise<unknown>;
+}): Promise<string> {
+  const desc = await handle.describe().catch((e: Error) => e);
+  const progress = await handle.query('progress').catch((e: Error) => e.message);
+  if (desc instanceof Error) return `describe failed: ${desc.message}`;
+  const pending = (desc.raw.pendingActivities ?? []).map((a) => ({
+    activity: a.activityType?.name,
+    state: a.state,
+    attempt: a.attempt,
+    lastFailure: a.lastFailure?.message,
+  }));
+  return JSON.stringify({ status: desc.status.name, pending, progress });
+}
+
 /** Polls the workflow's progress query until `ready` holds. */
 export async function waitForProgress(
   handle: { query: (q: string) => Promise<unknown> },
@@ -280,7 +315,7 @@ export function rollingSuite(kind: Exclude<LbKind, 'lvs'>, lbHost: string): void
         'app1 in maintenance',
       );
       await handle.signal('abort', 'test');
-      return handle.result();
+      return resultOrExplain(handle);
     });
     expect(result.nodes.map((n) => [n.node, n.outcome])).toEqual([
       ['app1', 'done'],
@@ -306,13 +341,13 @@ export function rollingSuite(kind: Exclude<LbKind, 'lvs'>, lbHost: string): void
         const action = client.workflow.getHandle(`${handle.workflowId}/app1/action-1`);
         const pending = (await action.describe().catch(() => undefined))?.raw.pendingActivities ?? [];
         if (pending.some((a) => a.activityType?.name === 'runTask' && Number(a.state) === 2)) break;
-        if (i > 600) throw new Error('the action never started');
+        if (i > 600) throw new Error(`the action never started: ${await whereItStands(handle)}`);
         await new Promise((r) => setTimeout(r, 50));
       }
       expect(memberStates().app1).not.toBe('ready');
       child.kill('SIGKILL');
       await new Promise((r) => child.on('exit', r));
-      const result = await withWorker(settings, () => handle.result());
+      const result = await withWorker(settings, () => resultOrExplain(handle));
       await connection.close();
       expect(result.nodes.map((n) => [n.node, n.outcome])).toEqual([
         ['app1', 'done'],
