@@ -96,7 +96,8 @@ export function withLabLock<T>(fn: () => Promise<T>): Promise<T> {
 
 const hostDir = (name: string) => path.join(LAB_DIR, 'hosts', name);
 const mergedDir = (name: string) => path.join(hostDir(name), 'root');
-const netnsOf = (name: string) => `cf-${name}`;
+/** A host's network namespace (tests make a path unroutable in it). */
+export const netnsOf = (name: string) => `cf-${name}`;
 const machineOf = (name: string) => `cf-${name}`;
 /** The host-side end of a host's veth pair (the chaos matrix cuts a host's network with it). */
 export const vethOf = (address: string) => `cfv${address.split('.')[3]}`;

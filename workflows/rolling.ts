@@ -301,6 +301,14 @@ class NodeRunner {
           r.changes.push(note);
           this.log(note);
         }
+        if (poll.stale?.length) {
+          // Apache's Busy can stick above 0 (activities/lb/stale-busy.ts): say so once per node.
+          const note = `${node.name}: ${poll.stale.map((s) => `${s.lb} counted ${s.counted}`).join(', ')} with no connection on the node: a stale LB count, taken as 0`;
+          if (!r.changes.includes(note)) {
+            r.changes.push(note);
+            this.log(note);
+          }
+        }
         r.sessionsLeft = poll.total;
         this.changed(r, onceDrained ?? '', poll.then);
         if (poll.total === 0) return 'drained';

@@ -16,6 +16,13 @@ import type { DriverFactory, LbDriver } from './driver';
 import { haproxyDriver } from './haproxy';
 import { lvsDriver } from './lvs';
 import { nginxDriver } from './nginx';
+import {
+  COUNT_CAN_GO_STALE,
+  nodeRequestsCommand,
+  SECOND_LOOK_MS,
+  withoutStaleCounts,
+  type StaleCount,
+} from './stale-busy';
 
 type Hooks = () => { signal?: AbortSignal; onTick?: () => void };
 
@@ -74,6 +81,19 @@ export function createLbActivities(pool: SshPool, hooks: Hooks) {
     }
   }
 
+  /** The node's connections on its port, twice, a second apart; stops at the first that is not 0. */
+  async function nodeLooks(node: HostTarget, port: number): Promise<(number | undefined)[]> {
+    const look = async () => {
+      const out = await new Remote(pool, node, hooks()).run(nodeRequestsCommand(port)).catch(() => undefined);
+      const n = out?.exitCode === 0 ? Number(out.stdout.trim()) : NaN;
+      return Number.isInteger(n) ? n : undefined;
+    };
+    const first = await look();
+    if (first !== 0) return [first];
+    await new Promise((r) => setTimeout(r, SECOND_LOOK_MS));
+    return [first, await look()];
+  }
+
   return {
     /** How every LB host sees one member. */
     lbMemberViews: (input: { lb: LoadBalancerInput; member: LbMember }) =>
@@ -101,7 +121,14 @@ export function createLbActivities(pool: SshPool, hooks: Hooks) {
       sessionsCommand?: string;
       /** Once no session is left, go straight on to this state (saves a round trip per node). */
       onceDrained?: AdminState;
-    }): Promise<{ reasserted: string[]; sessions: Record<string, number>; total: number; then: string[] }> {
+    }): Promise<{
+      reasserted: string[];
+      sessions: Record<string, number>;
+      total: number;
+      then: string[];
+      /** LB counts set to 0: the node held no connection behind them (see stale-busy.ts). */
+      stale?: StaleCount[];
+    }> {
       const reasserted: string[] = [];
       const sessions: Record<string, number> = {};
       for (const [host, d] of drivers(input.lb)) {
@@ -112,14 +139,20 @@ export function createLbActivities(pool: SshPool, hooks: Hooks) {
         }
         if (status?.sessions !== undefined) sessions[host.name] = status.sessions;
       }
+      const checked = COUNT_CAN_GO_STALE.has(input.lb.kind)
+        ? Object.keys(sessions).filter((lb) => sessions[lb] > 0)
+        : [];
+      const { counts, stale } = checked.length
+        ? withoutStaleCounts(sessions, checked, await nodeLooks(input.node, input.member.port))
+        : { counts: sessions, stale: [] };
       if (input.sessionsCommand)
-        sessions[input.node.name] = await nodeSessions(pool, input.node, input.sessionsCommand, hooks);
-      const total = Object.values(sessions).reduce((a, b) => a + b, 0);
+        counts[input.node.name] = await nodeSessions(pool, input.node, input.sessionsCommand, hooks);
+      const total = Object.values(counts).reduce((a, b) => a + b, 0);
       const then =
         total === 0 && input.onceDrained
           ? await onEvery(input.lb, (d) => d.setState(input.member, input.onceDrained as AdminState))
           : [];
-      return { reasserted, sessions, total, then };
+      return { reasserted, sessions: counts, total, then, stale };
     },
 
     /** Back in every LB and seen up there, in one step. */

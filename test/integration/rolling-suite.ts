@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -8,8 +9,17 @@ import { loadPlaybook } from '../../client/play';
 import { loadSpec } from '../../client/spec';
 import type { LbKind } from '../../common/lb';
 import type { PlayResult } from '../../common/play';
-import { labFiles, hostAddress, up } from '../../lab/hosts';
-import type { rollingMaintenance, RollingInput, RollingProgress } from '../../workflows/rolling';
+import { createLbActivities } from '../../activities/lb';
+import { nodeRequestsCommand } from '../../activities/lb/stale-busy';
+import { SshPool } from '../../activities/ssh/pool';
+import { labFiles, hostAddress, netnsOf, up } from '../../lab/hosts';
+import type {
+  NodeOutcome,
+  rollingMaintenance,
+  RollingInput,
+  RollingProgress,
+  RollingResult,
+} from '../../workflows/rolling';
 import { setupLabLb, LB_CONFIG } from '../fixtures/lb/lab-lb';
 import { steadyLoad } from '../fixtures/http-load';
 import { labInventory, onHost, startPausedWorker, testSettings, withWorker } from './helpers';
@@ -18,6 +28,8 @@ import { labInventory, onHost, startPausedWorker, testSettings, withWorker } fro
 // real app nodes, the workflow through the dev server, traffic through the LB the whole time.
 
 export const APPS = ['app1', 'app2', 'app3'];
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export { onHost };
 
@@ -118,6 +130,19 @@ async function whereItStands(handle: {
     lastFailure: a.lastFailure?.message,
   }));
   return JSON.stringify({ status: desc.status.name, pending, progress });
+}
+
+/**
+ * Each node's outcome as expected; when one differs, the error carries every node's reason and
+ * sessions left, so a failure in CI says why (a drain timeout, a health gate, an LB refusal).
+ */
+export function expectOutcomes(result: RollingResult, expected: [string, NodeOutcome][]): void {
+  const got = result.nodes.map((n) => [n.node, n.outcome]);
+  if (JSON.stringify(got) === JSON.stringify(expected)) return;
+  const why = result.nodes.map(
+    (n) => `${n.node} ${n.outcome}: ${n.reason ?? '-'} (sessions left ${n.sessionsLeft ?? '-'})`,
+  );
+  throw new Error(`outcomes ${JSON.stringify(got)}, expected ${JSON.stringify(expected)}\n${why.join('\n')}`);
 }
 
 /** Polls the workflow's progress query until `ready` holds. */
@@ -238,7 +263,10 @@ export function rollingSuite(kind: Exclude<LbKind, 'lvs'>, lbHost: string): void
     const traffic = await load.stop();
     expect((await held)?.status).toBe(200);
     if (kind !== 'nginx') expect(result.nodes[0].timings.drainMs).toBeGreaterThan(1000);
-    expect(result.nodes.map((n) => [n.node, n.outcome])).toEqual(APPS.map((a) => [a, 'done']));
+    expectOutcomes(
+      result,
+      APPS.map((a) => [a, 'done']),
+    );
     expect(result.aborted).toBeUndefined();
     for (const app of APPS) expect(version(app)).toBe(v);
     expect(memberStates()).toEqual(allReady());
@@ -264,7 +292,7 @@ export function rollingSuite(kind: Exclude<LbKind, 'lvs'>, lbHost: string): void
     const result = await withWorker(settings, async (client) =>
       (await startRolling(client, settings, input)).result(),
     );
-    expect(result.nodes.map((n) => [n.node, n.outcome])).toEqual([
+    expectOutcomes(result, [
       ['app1', 'done'],
       ['app2', 'failed'],
       ['app3', 'done'],
@@ -281,7 +309,7 @@ export function rollingSuite(kind: Exclude<LbKind, 'lvs'>, lbHost: string): void
       const desc = await handle.describe();
       return { r, phase: desc.searchAttributes?.Phase };
     });
-    expect(second.r.nodes.map((n) => [n.node, n.outcome])).toEqual([
+    expectOutcomes(second.r, [
       ['app1', 'done'],
       ['app2', 'left-drained'],
       ['app3', 'not-run'],
@@ -317,7 +345,7 @@ export function rollingSuite(kind: Exclude<LbKind, 'lvs'>, lbHost: string): void
       await handle.signal('abort', 'test');
       return resultOrExplain(handle);
     });
-    expect(result.nodes.map((n) => [n.node, n.outcome])).toEqual([
+    expectOutcomes(result, [
       ['app1', 'done'],
       ['app2', 'not-run'],
       ['app3', 'not-run'],
@@ -349,7 +377,7 @@ export function rollingSuite(kind: Exclude<LbKind, 'lvs'>, lbHost: string): void
       await new Promise((r) => child.on('exit', r));
       const result = await withWorker(settings, () => resultOrExplain(handle));
       await connection.close();
-      expect(result.nodes.map((n) => [n.node, n.outcome])).toEqual([
+      expectOutcomes(result, [
         ['app1', 'done'],
         ['app2', 'done'],
       ]);
@@ -382,6 +410,72 @@ export function rollingSuite(kind: Exclude<LbKind, 'lvs'>, lbHost: string): void
       expect((await held)?.status).toBe(200);
       expect(result.nodes[0].outcome).toBe('done');
       expect(result.nodes[0].changes.join('\n')).toMatch(/drain re-asserted on lb/);
+      expect(memberStates()).toEqual(allReady());
+    });
+  }
+
+  if (kind === 'apache') {
+    it("takes Apache's Busy count as stale when the node is in no request behind it, and believes one the node is serving", async () => {
+      const { loadBalancer: lb, nodes } = rollingInput(spec);
+      if (!lb) throw new Error('the spec has a load balancer');
+      const app3 = nodes[2];
+      const pool = new SshPool();
+      const lbActs = createLbActivities(pool, () => ({}));
+      const poll = () => lbActs.drainPoll({ lb, member: app3.member, node: app3.target });
+      const onNode = () => Number(onHost('app3', nodeRequestsCommand(8080)));
+      const busy = async () =>
+        (await lbActs.lbMemberViews({ lb, member: app3.member }))[0].status?.sessions ?? 0;
+      const blackhole = ['-n', netnsOf('app3'), 'route', '%s', 'blackhole', `${hostAddress(lbHost)}/32`];
+      const route = (op: 'add' | 'del') =>
+        execFileSync(
+          'ip',
+          blackhole.map((a) => (a === '%s' ? op : a)),
+        );
+      const lost = new AbortController();
+      let routed = false;
+      try {
+        // no request of earlier tests still on app3
+        for (let i = 0; onNode() > 0 || (await busy()) > 0; i++) {
+          if (i > 120) throw new Error('app3 kept a request or a Busy count from earlier tests');
+          await sleep(500);
+        }
+        // a held request: the count has its connection on the node, and is believed
+        const held = fetch(`${lbUrl()}slow?ms=3000`, {
+          headers: { cookie: STICKY.apache.replace('app1', 'app3') },
+        });
+        await sleep(700);
+        const believed = await poll();
+        expect(believed.stale).toEqual([]);
+        expect(believed.total).toBeGreaterThan(0);
+        expect((await held).status).toBe(200);
+
+        // Apache counts a request to app3 that never reaches it: app3 drops its keep-alive
+        // connections (a restart) and its answers to the LB go nowhere, so Apache is still
+        // connecting — the same view a stuck counter gives: Busy 1, nothing on the node
+        onHost(
+          'app3',
+          'systemctl restart cfapp && until curl -fs -o /dev/null localhost:8080/check.txt; do sleep 0.1; done',
+        );
+        route('add');
+        routed = true;
+        void fetch(lbUrl(), {
+          headers: { cookie: STICKY.apache.replace('app1', 'app3') },
+          signal: lost.signal,
+        }).catch(() => undefined);
+        for (let i = 0; (await busy()) === 0; i++) {
+          if (i > 40) throw new Error('Apache never counted the request to app3');
+          await sleep(250);
+        }
+        const stale = await poll();
+        expect(stale.stale).toEqual([{ lb: lbHost, counted: expect.any(Number) }]);
+        expect(stale.sessions[lbHost]).toBe(0);
+        expect(stale.total).toBe(0);
+      } finally {
+        if (routed) route('del');
+        lost.abort();
+        await lbActs.lbSetState({ lb, member: app3.member, state: 'ready' });
+        await pool.close();
+      }
       expect(memberStates()).toEqual(allReady());
     });
   }
