@@ -11,6 +11,7 @@ import { loadPlaybook } from '../../client/play';
 import type { HostTaskResult, PlayResult } from '../../common/play';
 import { down, hostAddress, labFiles, stop, up } from '../../lab/hosts';
 import { onHost, testSettings, withWorker } from './helpers';
+import { newKey } from '../fixtures/ssh-keys';
 
 // One worker serves several inventories (clusters): a pooled SSH session may only be reused by a
 // task with the very same identity and trust, and a pooled session to a vanished host must fail
@@ -20,15 +21,6 @@ const HOSTS = ['sid1', 'sid2'];
 const settings = testSettings();
 const dir = mkdtempSync(path.join(tmpdir(), 'cf-sid-'));
 let n = 0;
-
-function newKey(name: string): { file: string; publicLine: string; fingerprint: string } {
-  const file = path.join(dir, name);
-  spawnSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', name, '-f', file]);
-  const fingerprint = spawnSync('ssh-keygen', ['-lf', `${file}.pub`], { encoding: 'utf8' }).stdout.split(
-    ' ',
-  )[1];
-  return { file, publicLine: readFileSync(`${file}.pub`, 'utf8').trim(), fingerprint };
-}
 
 /** A copy of the lab's known_hosts lines for `host`, in a file of the test's own. */
 function knownHostsFor(host: string, name: string): string {
@@ -101,7 +93,7 @@ describe('a pooled SSH connection is reused only under the same identity and tru
   it('refuses a warm connection once known_hosts no longer matches the host, writing nothing, as a fresh one does', async () => {
     const knownHosts = knownHostsFor('sid1', 'known_hosts-pinned');
     const inv = inventory('sid1', labFiles.key, knownHosts);
-    const impostor = newKey('impostor');
+    const impostor = newKey(dir, 'impostor');
     await withWorker(settings, async (client) => {
       const first = await play(client, inv, [{ copy: { content: 'one\n', dest: '/root/sid-first' } }]);
       expect(only(first.result).status).toBe('changed');
@@ -149,7 +141,7 @@ describe('a pooled SSH connection is reused only under the same identity and tru
 
   it('never lets two inventories with different keys for one host share a session', async () => {
     const knownHosts = knownHostsFor('sid1', 'known_hosts-shared');
-    const other = newKey('other-cluster');
+    const other = newKey(dir, 'other-cluster');
     const right = inventory('sid1', labFiles.key, knownHosts);
     const wrong = inventory('sid1', other.file, knownHosts);
     const whoAmI = [{ shell: { cmd: 'echo "$SSH_CONNECTION"' } }];

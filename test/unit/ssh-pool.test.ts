@@ -1,5 +1,4 @@
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
@@ -7,21 +6,15 @@ import { keyOf } from '../../activities/ssh/pool';
 import { decideHostKey, loadTrust } from '../../activities/ssh/trust';
 import { FailureTypes } from '../../common/errors';
 import { HostTargetSchema, type HostTargetInput } from '../../common/hosts';
+import { newKey } from '../fixtures/ssh-keys';
 
 // Which tasks may share one pooled SSH session, and the host-key decision a pooled connection
 // makes for every task: the same one, with the same failure, as a fresh connect.
 
 const dir = mkdtempSync(path.join(tmpdir(), 'cf-pool-'));
 
-function newKey(name: string): { line: string; blob: Buffer } {
-  const file = path.join(dir, name);
-  spawnSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', file]);
-  const line = readFileSync(`${file}.pub`, 'utf8').trim().split(' ').slice(0, 2).join(' ');
-  return { line, blob: Buffer.from(line.split(' ')[1], 'base64') };
-}
-
-const hostKey = newKey('host');
-const impostor = newKey('impostor');
+const hostKey = newKey(dir, 'host');
+const impostor = newKey(dir, 'impostor');
 
 const knownHosts = (name: string, text: string) => {
   const file = path.join(dir, name);
@@ -79,7 +72,7 @@ describe('the identity a pooled SSH connection is shared under', () => {
 });
 
 describe('the host-key decision made for every task', () => {
-  const pinned = knownHosts('pinned', `app1,10.77.0.21 ${hostKey.line}\n`);
+  const pinned = knownHosts('pinned', `app1,10.77.0.21 ${hostKey.publicLine}\n`);
 
   it('lets the key on record through', async () => {
     const t = target({ knownHostsFile: pinned });
@@ -111,15 +104,15 @@ describe('the host-key decision made for every task', () => {
     const tofu = target({ knownHostsFile: empty, hostKeyChecking: 'accept-new', port: 2222 });
     expect(decideHostKey(tofu, await loadTrust(tofu), hostKey.blob)).toEqual({
       ok: true,
-      record: `[app1]:2222,[10.77.0.21]:2222 ${hostKey.line}\n`,
+      record: `[app1]:2222,[10.77.0.21]:2222 ${hostKey.publicLine}\n`,
     });
   });
 
   it('reads known_hosts afresh each time, so an edit counts for the next task', async () => {
-    const file = knownHosts('edited', `app1 ${hostKey.line}\n`);
+    const file = knownHosts('edited', `app1 ${hostKey.publicLine}\n`);
     const t = target({ knownHostsFile: file });
     expect(decideHostKey(t, await loadTrust(t), hostKey.blob).ok).toBe(true);
-    writeFileSync(file, `app1 ${impostor.line}\n`);
+    writeFileSync(file, `app1 ${impostor.publicLine}\n`);
     expect(decideHostKey(t, await loadTrust(t), hostKey.blob).ok).toBe(false);
   });
 

@@ -5,14 +5,15 @@ import { FailureTypes } from '../../common/errors';
 import { HostTargetSchema, type HostTarget } from '../../common/hosts';
 import { Remote } from '../../activities/remote';
 import { SshPool, credentialDigest } from '../../activities/ssh/pool';
-import { fakeSshd, keyPair, type FakeSshd } from '../fixtures/ssh-server';
+import { newKey } from '../fixtures/ssh-keys';
+import { fakeSshd, type FakeSshd } from '../fixtures/ssh-server';
 
 // A pooled session against a real SSH server on loopback: what its key file holds now decides
 // whether it may be reused, and a connection that dies under a command is an unreachable host.
 
 const dir = mkdtempSync(path.join(tmpdir(), 'cf-session-'));
-const first = keyPair(dir, 'first');
-const second = keyPair(dir, 'second');
+const first = newKey(dir, 'first');
+const second = newKey(dir, 'second');
 const keyFile = path.join(dir, 'id_cluster'); // the path the inventory names; its content rotates
 let sshd: FakeSshd;
 let target: HostTarget;
