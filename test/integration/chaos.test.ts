@@ -48,41 +48,30 @@ describe('chaos: the worker SIGKILLed at activity boundaries', () => {
   // One kill point each for the operations no other suite kills; switchover (db.test.ts, three
   // points under a writability watch), license activation (license.test.ts), rolling maintenance
   // (rolling-*.test.ts, every LB) and cluster-setup (cluster-setup.test.ts) are killed there.
-  const killedOnce = async (name: string, at?: Point) => {
-    const { rows } = await killedAt(name, 1, at);
-    expect(rows.filter((r) => r.fault === 'kill' && !r.note)).toHaveLength(1);
-    expect(brokenChecks(rows)).toEqual([]);
-  };
+  // start:4 of the failover is a check of the confirmation loop: a deadline on the clock once
+  // refused the failover there, spent by the new worker's delay (bench/results/chaos.json).
+  const cases: [string, string, Point?][] = [
+    [
+      'a node join killed mid-run ends with the node in every LB, licensed once, its storage mounted',
+      'node-join',
+    ],
+    ['a node removal killed mid-run ends with the node out of every LB and its seat freed', 'node-remove'],
+    [
+      'a failover killed while it confirms the primary is down still fails over: one writable primary, the old one fenced',
+      'db-failover',
+      'start:4',
+    ],
+    ['a rejoin killed mid-run ends with the member replicating from the primary', 'db-rejoin'],
+    ['a storage export killed mid-run ends with the storage mounted on every client', 'storage-export'],
+  ];
 
-  it(
-    'a node join killed mid-run ends with the node in every LB, licensed once, its storage mounted',
-    () => killedOnce('node-join'),
-    600_000,
-  );
-
-  it(
-    'a node removal killed mid-run ends with the node out of every LB and its seat freed',
-    () => killedOnce('node-remove'),
-    600_000,
-  );
-
-  // start:4 is a check of the confirmation loop: a deadline on the clock once refused the
-  // failover there, spent by the new worker's delay (bench/results/chaos.json).
-  it(
-    'a failover killed while it confirms the primary is down still fails over: one writable primary, the old one fenced',
-    () => killedOnce('db-failover', 'start:4'),
-    600_000,
-  );
-
-  it(
-    'a rejoin killed mid-run ends with the member replicating from the primary',
-    () => killedOnce('db-rejoin'),
-    600_000,
-  );
-
-  it(
-    'a storage export killed mid-run ends with the storage mounted on every client',
-    () => killedOnce('storage-export'),
+  it.each(cases)(
+    '%s',
+    async (_title, name, at) => {
+      const { rows } = await killedAt(name, 1, at);
+      expect(rows.filter((r) => r.fault === 'kill' && !r.note)).toHaveLength(1);
+      expect(brokenChecks(rows)).toEqual([]);
+    },
     600_000,
   );
 });
