@@ -81,7 +81,7 @@ export function createLbActivities(pool: SshPool, hooks: Hooks) {
     }
   }
 
-  /** The node's connections on its port, twice, a second apart; stops at the first that is not 0. */
+  /** The node's requests in progress on its port, twice, a second apart; stops at the first look that is not 0. */
   async function nodeLooks(node: HostTarget, port: number): Promise<(number | undefined)[]> {
     const look = async () => {
       const out = await new Remote(pool, node, hooks()).run(nodeRequestsCommand(port)).catch(() => undefined);
@@ -126,7 +126,7 @@ export function createLbActivities(pool: SshPool, hooks: Hooks) {
       sessions: Record<string, number>;
       total: number;
       then: string[];
-      /** LB counts set to 0: the node held no connection behind them (see stale-busy.ts). */
+      /** LB counts set to 0: the node was in no request behind them (see stale-busy.ts). */
       stale?: StaleCount[];
     }> {
       const reasserted: string[] = [];
