@@ -50,24 +50,33 @@ describe('chaos: the worker SIGKILLed at activity boundaries', () => {
   // (rolling-*.test.ts, every LB) and cluster-setup (cluster-setup.test.ts) are killed there.
   // start:4 of the failover is a check of the confirmation loop: a deadline on the clock once
   // refused the failover there, spent by the new worker's delay (bench/results/chaos.json).
-  const cases: [string, string, Point?][] = [
-    [
-      'a node join killed mid-run ends with the node in every LB, licensed once, its storage mounted',
-      'node-join',
-    ],
-    ['a node removal killed mid-run ends with the node out of every LB and its seat freed', 'node-remove'],
-    [
-      'a failover killed while it confirms the primary is down still fails over: one writable primary, the old one fenced',
-      'db-failover',
-      'start:4',
-    ],
-    ['a rejoin killed mid-run ends with the member replicating from the primary', 'db-rejoin'],
-    ['a storage export killed mid-run ends with the storage mounted on every client', 'storage-export'],
+  // Rows are objects: a row shorter than the test function's parameters would hand it jest's
+  // `done` callback in the last one.
+  const cases: { title: string; name: string; at?: Point }[] = [
+    {
+      title: 'a node join killed mid-run ends with the node in every LB, licensed once, its storage mounted',
+      name: 'node-join',
+    },
+    {
+      title: 'a node removal killed mid-run ends with the node out of every LB and its seat freed',
+      name: 'node-remove',
+    },
+    {
+      title:
+        'a failover killed while it confirms the primary is down still fails over: one writable primary, the old one fenced',
+      name: 'db-failover',
+      at: 'start:4',
+    },
+    { title: 'a rejoin killed mid-run ends with the member replicating from the primary', name: 'db-rejoin' },
+    {
+      title: 'a storage export killed mid-run ends with the storage mounted on every client',
+      name: 'storage-export',
+    },
   ];
 
   it.each(cases)(
-    '%s',
-    async (_title, name, at) => {
+    '$title',
+    async ({ name, at }) => {
       const { rows } = await killedAt(name, 1, at);
       expect(rows.filter((r) => r.fault === 'kill' && !r.note)).toHaveLength(1);
       expect(brokenChecks(rows)).toEqual([]);
