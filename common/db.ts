@@ -104,6 +104,8 @@ export const DatabaseSectionSchema = z.strictObject({
       acknowledgeTimeoutSeconds: Seconds.default(3600),
       /** How long replicas may take to apply what they already received before we choose. */
       relayApplyTimeoutSeconds: Seconds.default(30),
+      /** With the primary down and no replica answering, how long to wait for one before refusing. */
+      replicaWaitSeconds: Seconds.default(120),
       fence: z.enum(['stop', 'read_only']).default('stop'),
     })
     .default({
@@ -112,6 +114,7 @@ export const DatabaseSectionSchema = z.strictObject({
       antiFlappingSeconds: 3600,
       acknowledgeTimeoutSeconds: 3600,
       relayApplyTimeoutSeconds: 30,
+      replicaWaitSeconds: 120,
       fence: 'stop',
     }),
 });

@@ -563,8 +563,11 @@ export async function dbFailover(input: DatabaseInput & { candidate?: string }):
     let checkStarted = Date.now();
     let states = await probeAll(input, quick);
     const byAddress = new Map(input.members.map((m) => [m.address, m.name]));
-    const sources = states.flatMap((s) => (s.replica ? [byAddress.get(s.replica.sourceHost)] : []));
-    const oldPrimary = sources.find(Boolean) ?? input.primary;
+    const sourceOf = (of: MemberState[]) =>
+      of
+        .flatMap((s) => (s.reachable && s.replica ? [byAddress.get(s.replica.sourceHost)] : []))
+        .find(Boolean);
+    let oldPrimary = sourceOf(states) ?? input.primary;
     t.result.previousPrimary = oldPrimary;
     const budgetSeconds = f.checks * f.intervalSeconds + settings.replication.netTimeoutSeconds * 2 + 5;
     const deadline = Date.now() + budgetSeconds * 1000;
@@ -574,35 +577,65 @@ export async function dbFailover(input: DatabaseInput & { candidate?: string }):
     // points 4 and 5). Histories from before keep the clock.
     const inChecks = patched('failover-confirm-budget-in-checks');
     const checksAllowed = Math.ceil(budgetSeconds / f.intervalSeconds);
+    // With no replica answering there is nobody to promote, nobody to ask whether the primary is
+    // gone, and nobody to say who the primary is: the spec's primary is a guess, wrong after any
+    // switchover. A blip on the replicas' network (the chaos matrix cuts one for 30 s) refused the
+    // failover and left the cluster without a writer. Now it waits for a replica, within its own
+    // budget, and learns the primary from it. Histories from before refuse as they did.
+    const waitsForReplica = patched('failover-waits-for-a-replica');
+    let primaryKnown = sourceOf(states) !== undefined;
     let checksMade = 1;
+    let checksWaiting = 0;
+    let waitingSince: number | undefined;
     let confirmations = 0;
     let lastDoubt = '';
     for (;;) {
+      if (waitsForReplica && !primaryKnown) {
+        const source = sourceOf(states);
+        if (source) {
+          oldPrimary = t.result.previousPrimary = source;
+          primaryKnown = true;
+        }
+      }
       const old = states.find((s) => s.name === oldPrimary) as MemberState;
       if (old.reachable && old.readOnly === false)
         refuse(
           `refused: the primary ${oldPrimary} answers and is writable; use db switchover for a planned change`,
         );
-      const stillConnected = states.filter(
-        (s) =>
-          s.reachable &&
-          s.replica?.ioState === 'running' &&
-          byAddress.get(s.replica.sourceHost) === oldPrimary,
-      );
-      // The worker must miss the primary in `checks` consecutive checks, and at the last of them
-      // no replica may still receive from it: a primary only the worker cannot see is a
-      // partition between the two, not a dead primary.
-      if (old.reachable) {
-        confirmations = 0;
-        lastDoubt = `${oldPrimary} answers (read-only)`;
-      } else confirmations++;
-      if (stillConnected.length)
-        lastDoubt = `${stillConnected.map((s) => s.name).join(', ')} still receive from ${oldPrimary}`;
-      if (confirmations >= f.checks && !stillConnected.length) break;
-      if (inChecks ? checksMade >= checksAllowed : Date.now() > deadline)
-        refuse(
-          `refused: could not confirm ${oldPrimary} is down in ${checksMade} checks (${lastDoubt || `missed by ${confirmations} consecutive checks of the ${f.checks} needed`}); nothing was changed`,
+      if (waitsForReplica && !primaryKnown) {
+        waitingSince ??= Date.now();
+        if (Date.now() - waitingSince >= f.replicaWaitSeconds * 1000)
+          refuse(
+            `refused: no replica of ${input.cluster} answered for ${f.replicaWaitSeconds} s (failover.replicaWaitSeconds); nobody to promote, nothing was changed`,
+          );
+        // the worker's misses count once it knows whose they are
+        checksWaiting++;
+        lastDoubt = 'no replica answers';
+      } else {
+        if (waitingSince !== undefined)
+          t.note(`no replica answered for ${Math.round((Date.now() - waitingSince) / 1000)} s; waited`);
+        waitingSince = undefined;
+        const stillConnected = states.filter(
+          (s) =>
+            s.reachable &&
+            s.replica?.ioState === 'running' &&
+            byAddress.get(s.replica.sourceHost) === oldPrimary,
         );
+        // The worker must miss the primary in `checks` consecutive checks, and at the last of them
+        // no replica may still receive from it: a primary only the worker cannot see is a
+        // partition between the two, not a dead primary.
+        if (old.reachable) {
+          confirmations = 0;
+          lastDoubt = `${oldPrimary} answers (read-only)`;
+        } else confirmations++;
+        if (stillConnected.length)
+          lastDoubt = `${stillConnected.map((s) => s.name).join(', ')} still receive from ${oldPrimary}`;
+        if (confirmations >= f.checks && !stillConnected.length) break;
+        if (inChecks ? checksMade - checksWaiting >= checksAllowed : Date.now() > deadline)
+          refuse(
+            `refused: could not confirm ${oldPrimary} is down in ${checksMade} checks (${lastDoubt || `missed by ${confirmations} consecutive checks of the ${f.checks} needed`}); nothing was changed`,
+          );
+      }
       // Checks start `intervalSeconds` apart however long the last one took (a dead host costs a timeout).
       const wait = checkStarted + f.intervalSeconds * 1000 - Date.now();
       if (wait > 0) await sleep(wait);

@@ -9,7 +9,7 @@ import { SshPool } from '../../activities/ssh/pool';
 import { startDbOperation, type DbCommand } from '../../client/db';
 import { databaseInput, loadSpec } from '../../client/spec';
 import { endpointOf, type DatabaseInput, type Topology } from '../../common/db';
-import { down, labFiles, sshArgs, up } from '../../lab/hosts';
+import { down, hostAddress, labFiles, sshArgs, up, vethOf } from '../../lab/hosts';
 import type { DbOperationResult } from '../../workflows/db';
 import { missingIds, steadyWriter, watchWritable } from '../fixtures/db-load';
 import { startPausedWorker, testSettings, withWorker } from './helpers';
@@ -262,10 +262,16 @@ describe('replication on MariaDB lab hosts', () => {
       switchover: { catchUpTimeoutSeconds: 2, approval: { required: true, timeoutSeconds: 120 } },
     });
     const blocker = new SshPool();
-    // A lock held on the candidate stalls its SQL thread on the next replicated write.
+    // A lock held on the candidate stalls its SQL thread on the next replicated write, until the
+    // switchover has ended (a fixed time was too short for a loaded machine to reach catch-up).
+    let release = () => {};
+    const released = new Promise<void>((r) => {
+      release = r;
+      setTimeout(r, 90_000).unref();
+    });
     const held = withSql(blocker, ep(input, 'dbt1'), async (sql) => {
       await sql.exec('LOCK TABLES appdb.ledger WRITE');
-      await new Promise((r) => setTimeout(r, 15_000));
+      await released;
     });
     await new Promise((r) => setTimeout(r, 300));
     await withSql(pool, ep(input, 'dbt2'), (sql) =>
@@ -281,6 +287,7 @@ describe('replication on MariaDB lab hosts', () => {
       await handle.signal('approve');
       return handle.result().catch((e: unknown) => e);
     });
+    release();
     await held;
     await blocker.close();
     expect(failureMessage(outcome)).toMatch(/dbt1 did not apply .* within 2 s; rolled back/);
@@ -400,6 +407,40 @@ describe('replication on MariaDB lab hosts', () => {
     );
     const topology = await withWorker(settings, (client) => run(client, 'status', full()));
     expect(topology.problems).toEqual([]);
+  });
+
+  it('fails over when no replica answers for a while: waits for one, then promotes it', async () => {
+    // A window of 1 s: the failover above is older, so this one does not wait for an operator.
+    const input = inputOf({ ...fullDatabase, failover: { antiFlappingSeconds: 1 } });
+    const status = await withWorker(settings, (client) => run(client, 'status', input));
+    const old = status.primary as string;
+    const replicas = input.members.map((m) => m.name).filter((n) => n !== old);
+    onHost(old, 'kill -9 $(pidof mariadbd); systemctl stop mariadb');
+    // every replica's network cut for 10 s from the start: the primary is confirmed down by the
+    // worker long before anyone could be promoted
+    const links = replicas.map((r) => vethOf(hostAddress(r)));
+    const ipLink = (state: string) => {
+      for (const dev of links) expect(spawnSync('ip', ['link', 'set', dev, state]).status).toBe(0);
+    };
+    ipLink('down');
+    const healed = new Promise<void>((resolve) =>
+      setTimeout(() => {
+        ipLink('up');
+        resolve();
+      }, 10_000),
+    );
+    try {
+      const result = await withWorker(settings, (client) => run(client, 'failover', input));
+      expect(replicas).toContain(result.primary);
+      expect(result.notes.join('\n')).toMatch(/no replica answered for \d+ s; waited/);
+      expect(result.hosts[old]).toContain('fenced: mariadb stopped and disabled');
+      const rejoined = await withWorker(settings, (client) =>
+        run(client, 'rejoin', { ...input, member: old }),
+      );
+      expect(rejoined.topology?.problems).toEqual([]);
+    } finally {
+      await healed;
+    }
   });
 
   it('refuses to rejoin a member with errant transactions, listing them', async () => {
