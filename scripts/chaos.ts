@@ -11,7 +11,7 @@ import { startDevServer, stopDevServer } from '../lab/devserver';
 // `npm run chaos -- --ops rolling-maintenance,db-switchover --points 4 --faults kill,netcut`
 // The full matrix is `--points all` over every operation: hours on a 2-core machine.
 
-const usage = `usage: npm run chaos -- [--ops ${Object.keys(OPERATIONS).join(',')}] [--points all|N] [--faults ${FAULTS.join(',')}] [--fresh]`;
+const usage = `usage: npm run chaos -- [--ops ${Object.keys(OPERATIONS).join(',')}] [--points all|N] [--faults ${FAULTS.join(',')}] [--fresh] [--resume] [--shard I/N]`;
 
 function options() {
   const { values } = parseArgs({
@@ -20,6 +20,10 @@ function options() {
       points: { type: 'string', default: '4' },
       faults: { type: 'string', default: 'kill,netcut,lbreload' },
       fresh: { type: 'boolean', default: false },
+      // the full matrix takes longer than one sitting: run only the kill points not yet held
+      resume: { type: 'boolean', default: false },
+      // with CF_CHAOS_PREFIX, shard I of N takes every N-th kill point on a cluster of its own
+      shard: { type: 'string', default: '1/1' },
     },
     strict: true,
   });
@@ -33,7 +37,17 @@ function options() {
   const points: number | 'all' = values.points === 'all' ? 'all' : Number(values.points);
   if (points !== 'all' && !(Number.isInteger(points) && points >= 0))
     throw new Error(`--points: "all" or a whole number, got "${values.points}"\n${usage}`);
-  return { ops, faults, points, fresh: Boolean(values.fresh) };
+  const shard = /^(\d+)\/(\d+)$/.exec(values.shard as string);
+  if (!shard || Number(shard[1]) < 1 || Number(shard[1]) > Number(shard[2]))
+    throw new Error(`--shard: I/N with 1 <= I <= N, got "${values.shard}"\n${usage}`);
+  return {
+    ops,
+    faults,
+    points,
+    fresh: Boolean(values.fresh),
+    resume: Boolean(values.resume),
+    shard: { index: Number(shard[1]) - 1, of: Number(shard[2]) },
+  };
 }
 
 async function main(): Promise<void> {
@@ -50,9 +64,13 @@ async function main(): Promise<void> {
   const ownStarted = ownServer ? (await startDevServer(ownServer)).started : false;
   const serverMatrix = ownServer ? await Matrix.open(lab, bundle, ownServer) : undefined;
   const previous = previousReport()?.rows ?? [];
+  const heldBefore = new Set(
+    previous.filter((r) => r.fault === 'kill' && r.held).map((r) => `${r.operation}|${r.point}`),
+  );
   // written after every run, so an interrupted matrix keeps what it measured
   const save = async () => {
-    const all = mergeRows(previous, rows);
+    // read again: another shard may have written rows since
+    const all = mergeRows(previousReport()?.rows ?? previous, rows);
     await writeReport({
       date: new Date().toISOString(),
       cpus: os.cpus().length,
@@ -82,7 +100,11 @@ async function main(): Promise<void> {
       let clean = recorded.get(name);
       if (!clean) await show((clean = await matrix.record(op)).row);
       if (opts.faults.includes('kill'))
-        for (const p of samplePoints(clean.points, opts.points)) await show(await matrix.kill(op, p));
+        for (const [i, p] of samplePoints(clean.points, opts.points).entries()) {
+          if (i % opts.shard.of !== opts.shard.index) continue;
+          if (opts.resume && heldBefore.has(`${name}|${p}`)) continue;
+          await show(await matrix.kill(op, p));
+        }
       for (const fault of opts.faults.filter((f) => f !== 'kill')) {
         if (fault === 'lbreload' && !op.drains) continue;
         if (fault !== 'server') await show(await matrix.fault(op, fault, clean.row.seconds));

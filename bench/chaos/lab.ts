@@ -11,15 +11,20 @@ import { onHost } from '../../test/integration/helpers';
 // sets it up. Secrets, the licensing service's seats and the spec live in one state directory so
 // a later `npm run chaos` reuses a converged cluster instead of building it again.
 
-export const PREFIX = 'cx';
+// A second matrix process runs on a cluster of its own (CF_CHAOS_PREFIX=cy): the matrix waits
+// on timeouts most of the time, so two shards finish it in about half the time on two cores.
+export const PREFIX = process.env.CF_CHAOS_PREFIX ?? 'cx';
+if (!/^[a-z]{2}$/.test(PREFIX)) throw new Error(`CF_CHAOS_PREFIX: two letters, got "${PREFIX}"`);
 export const HOSTS = DEMO_HOSTS.map((h) => `${PREFIX}${h}`);
-export const APPS = ['cxapp1', 'cxapp2', 'cxapp3'];
+export const APPS = [1, 2, 3].map((n) => `${PREFIX}app${n}`);
 /** The node node-join adds and node-remove takes away again (not in the demo spec, so unlicensed). */
-export const SPARE = 'cxapp4';
-export const DBS = ['cxdb1', 'cxdb2'];
-export const LB = 'cxlb1';
+export const SPARE = `${PREFIX}app4`;
+export const DBS = [`${PREFIX}db1`, `${PREFIX}db2`];
+export const LB = `${PREFIX}lb1`;
+export const FILE_SERVERS = [`${PREFIX}fs1`, `${PREFIX}fs2`];
 export const MOUNT_POINT = '/srv/cfdata';
-const STATE_DIR = process.env.CF_CHAOS_DIR ?? '/var/tmp/clusterflow-chaos';
+const STATE_DIR =
+  process.env.CF_CHAOS_DIR ?? `/var/tmp/clusterflow-chaos${PREFIX === 'cx' ? '' : `-${PREFIX}`}`;
 
 interface Persisted {
   cluster: string;
@@ -47,7 +52,7 @@ function persisted(): Persisted & { isNew: boolean } {
       CF_DEMO_DB_ADMIN: `adm-${randomBytes(8).toString('hex')}`,
       CF_DEMO_DB_REPL: `repl-${randomBytes(8).toString('hex')}`,
       CF_DEMO_DB_APP: `app-${randomBytes(8).toString('hex')}`,
-      CF_CX_LICENSE_KEY: `CFAPP-CX-${randomBytes(8).toString('hex')}`,
+      CF_CX_LICENSE_KEY: `CFAPP-${PREFIX.toUpperCase()}-${randomBytes(8).toString('hex')}`,
     },
   };
   writeFileSync(file, JSON.stringify(p));

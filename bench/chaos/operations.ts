@@ -15,7 +15,7 @@ import { onHost } from '../../test/integration/helpers';
 import { up } from '../../lab/hosts';
 import { Phase } from '../../common/search-attributes';
 import { dbState, fenceOf, lbMembers } from './invariants';
-import { APPS, DBS, freshHosts, hostAddress, MOUNT_POINT, SPARE, type ChaosLab } from './lab';
+import { APPS, DBS, FILE_SERVERS, freshHosts, hostAddress, MOUNT_POINT, SPARE, type ChaosLab } from './lab';
 import { message } from './matrix';
 
 // The operations of the matrix, one table entry each: how the cluster is brought to the
@@ -167,7 +167,7 @@ const storageExport: ChaosOperation = {
   async rerun(ctx, prep) {
     return (await execute<StorageResult>(ctx, prep, storageExport)).changes;
   },
-  netcutTarget: () => 'cxfs2',
+  netcutTarget: () => FILE_SERVERS[1],
   drains: false,
 };
 
@@ -218,7 +218,7 @@ const clusterSetup: ChaosOperation = {
     const r = await execute<ClusterSetupResult>(ctx, prep, clusterSetup);
     return r.steps.filter((s) => s.status !== 'ok').map((s) => `${s.step}: ${s.status}`);
   },
-  netcutTarget: () => 'cxdb2',
+  netcutTarget: () => DBS[1],
   drains: false,
 };
 
