@@ -578,10 +578,11 @@ export async function dbFailover(input: DatabaseInput & { candidate?: string }):
     const inChecks = patched('failover-confirm-budget-in-checks');
     const checksAllowed = Math.ceil(budgetSeconds / f.intervalSeconds);
     // With no replica answering there is nobody to promote, nobody to ask whether the primary is
-    // gone, and nobody to say who the primary is: the spec's primary is a guess, wrong after any
-    // switchover. A blip on the replicas' network (the chaos matrix cuts one for 30 s) refused the
-    // failover and left the cluster without a writer. Now it waits for a replica, within its own
-    // budget, and learns the primary from it. Histories from before refuse as they did.
+    // gone, and (at the start) nobody to say who the primary is: the spec's primary is a guess,
+    // wrong after any switchover. A blip on the replicas' network (the chaos matrix cuts one for
+    // 30 s) refused the failover and left the cluster without a writer. Now it waits for a
+    // replica, within its own budget, and learns the primary from it. Histories from before
+    // refuse as they did.
     const waitsForReplica = patched('failover-waits-for-a-replica');
     let primaryKnown = sourceOf(states) !== undefined;
     let checksMade = 1;
@@ -602,13 +603,15 @@ export async function dbFailover(input: DatabaseInput & { candidate?: string }):
         refuse(
           `refused: the primary ${oldPrimary} answers and is writable; use db switchover for a planned change`,
         );
-      if (waitsForReplica && !primaryKnown) {
+      const answering = states.filter((s) => s.reachable && s.name !== oldPrimary);
+      if (waitsForReplica && (!primaryKnown || !answering.length)) {
         waitingSince ??= Date.now();
         if (Date.now() - waitingSince >= f.replicaWaitSeconds * 1000)
           refuse(
             `refused: no replica of ${input.cluster} answered for ${f.replicaWaitSeconds} s (failover.replicaWaitSeconds); nobody to promote, nothing was changed`,
           );
-        // the worker's misses count once it knows whose they are
+        // the worker's misses count again, from none, once a replica answers with it
+        confirmations = 0;
         checksWaiting++;
         lastDoubt = 'no replica answers';
       } else {
