@@ -11,7 +11,7 @@ import { startDevServer, stopDevServer } from '../lab/devserver';
 // `npm run chaos -- --ops rolling-maintenance,db-switchover --points 4 --faults kill,netcut`
 // The full matrix is `--points all` over every operation: hours on a 2-core machine.
 
-const usage = `usage: npm run chaos -- [--ops ${Object.keys(OPERATIONS).join(',')}] [--points all|N] [--faults ${FAULTS.join(',')}] [--fresh] [--resume] [--shard I/N]`;
+const usage = `usage: npm run chaos -- [--ops ${Object.keys(OPERATIONS).join(',')}] [--points all|N] [--faults ${FAULTS.join(',')}] [--fresh] [--resume] [--shard I/N] [--report]`;
 
 function options() {
   const { values } = parseArgs({
@@ -24,6 +24,8 @@ function options() {
       resume: { type: 'boolean', default: false },
       // with CF_CHAOS_PREFIX, shard I of N takes every N-th kill point on a cluster of its own
       shard: { type: 'string', default: '1/1' },
+      // only write the table again from bench/results/chaos.json (after shards ran side by side)
+      report: { type: 'boolean', default: false },
     },
     strict: true,
   });
@@ -47,11 +49,19 @@ function options() {
     fresh: Boolean(values.fresh),
     resume: Boolean(values.resume),
     shard: { index: Number(shard[1]) - 1, of: Number(shard[2]) },
+    report: Boolean(values.report),
   };
 }
 
 async function main(): Promise<void> {
   const opts = options();
+  if (opts.report) {
+    const report = previousReport();
+    if (!report) throw new Error('--report: no bench/results/chaos.json yet');
+    await writeReport(report);
+    console.log(renderCounts(report.rows));
+    return;
+  }
   const lab = await openLab({ fresh: opts.fresh });
   const skipped: string[] = [];
   const rows: RunRow[] = [];
