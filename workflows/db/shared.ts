@@ -1,0 +1,191 @@
+import {
+  ApplicationFailure,
+  defineQuery,
+  defineSignal,
+  proxyActivities,
+  setHandler,
+  upsertSearchAttributes,
+} from '@temporalio/workflow';
+import type { Activities } from '../../activities';
+import {
+  DbFailureTypes,
+  endpointOf,
+  nonRetryableDbFailures,
+  type DatabaseInput,
+  type DbEndpoint,
+  type DbMember,
+  type MemberState,
+  type Topology,
+} from '../../common/db';
+import { nonRetryableFailureTypes } from '../../common/errors';
+import { Phase } from '../../common/search-attributes';
+
+// Replication operations. Each step is one activity against one member; the order of steps is
+// what keeps "at most one writable member" true at every moment, so it is spelled out here.
+
+export const acts = proxyActivities<Activities>({
+  startToCloseTimeout: '30 minutes',
+  // Short, so that a worker killed mid-step is noticed within seconds and the step re-run elsewhere.
+  heartbeatTimeout: '8 seconds',
+  retry: {
+    initialInterval: '500 milliseconds',
+    backoffCoefficient: 2,
+    maximumInterval: '5 seconds',
+    maximumAttempts: 6,
+    nonRetryableErrorTypes: [
+      ...nonRetryableFailureTypes,
+      ...nonRetryableDbFailures,
+      'CommandFailed',
+      'ModuleFailed',
+      'ReplicationBroken',
+      'WorkerMisconfigured',
+    ],
+  },
+});
+
+/** Probes never fail (an unreachable member is a state), so one attempt each, quickly. */
+export const probeActs = proxyActivities<Activities>({
+  startToCloseTimeout: '20 seconds',
+  retry: { maximumAttempts: 2, initialInterval: '200 milliseconds' },
+});
+
+export interface DbProgress {
+  operation: string;
+  phase: string;
+  /** What happened so far, oldest first: the operator's running log. */
+  log: string[];
+}
+
+export const dbProgressQuery = defineQuery<DbProgress>('progress');
+export const approveSignal = defineSignal('approve');
+export const acknowledgeSignal = defineSignal('acknowledge');
+
+export interface DbOperationResult {
+  cluster: string;
+  operation: string;
+  primary?: string;
+  previousPrimary?: string;
+  changed: boolean;
+  /** Per member: what was changed on it (empty: nothing). */
+  hosts: Record<string, string[]>;
+  notes: string[];
+  /** Milliseconds from the start of the workflow at which key moments happened. */
+  timings: Record<string, number>;
+  topology?: Topology;
+}
+
+export function tracker(operation: string, cluster: string, members: DbMember[]) {
+  const progress: DbProgress = { operation, phase: 'starting', log: [] };
+  setHandler(dbProgressQuery, () => progress);
+  const started = Date.now();
+  const result: DbOperationResult = {
+    cluster,
+    operation,
+    changed: false,
+    hosts: Object.fromEntries(members.map((m) => [m.name, []])),
+    notes: [],
+    timings: {},
+  };
+  return {
+    progress,
+    result,
+    phase(name: string) {
+      progress.phase = name;
+      progress.log.push(`${name}`);
+      upsertSearchAttributes([{ key: Phase, value: name }]);
+    },
+    changed(host: string, what: string) {
+      (result.hosts[host] ??= []).push(what);
+      result.changed = true;
+      progress.log.push(`${host}: ${what}`);
+    },
+    note(text: string) {
+      result.notes.push(text);
+      progress.log.push(text);
+    },
+    mark(moment: string) {
+      result.timings[moment] = Date.now() - started;
+    },
+  };
+}
+
+export function secretRefs(input: DatabaseInput): { field: string; ref: string }[] {
+  return [
+    { field: 'database.admin.password', ref: input.settings.admin.password },
+    { field: 'database.replication.password', ref: input.settings.replication.password },
+    ...input.applications.map((a, i) => ({ field: `database.applications[${i}].password`, ref: a.password })),
+  ];
+}
+
+export function memberNamed(input: DatabaseInput, name: string): DbMember {
+  return input.members.find((m) => m.name === name) as DbMember;
+}
+
+export function endpointFor(input: DatabaseInput, name: string): DbEndpoint {
+  return endpointOf(memberNamed(input, name), input.settings);
+}
+
+export async function probeAll(
+  input: DatabaseInput,
+  timeoutMs?: number,
+  skip?: string,
+): Promise<MemberState[]> {
+  return Promise.all(
+    input.members
+      .filter((m) => m.name !== skip)
+      .map((m) => probeActs.dbProbe(endpointOf(m, input.settings), { timeoutMs })),
+  );
+}
+
+export function refuse(message: string): never {
+  throw ApplicationFailure.nonRetryable(message, DbFailureTypes.Refused);
+}
+
+export function precheckFailed(problems: string[]): never {
+  throw ApplicationFailure.nonRetryable(
+    `pre-checks failed, nothing was changed:\n- ${problems.join('\n- ')}`,
+    DbFailureTypes.PrecheckFailed,
+  );
+}
+
+export async function updateAppConfig(
+  input: DatabaseInput,
+  primary: DbMember,
+  t: ReturnType<typeof tracker>,
+): Promise<void> {
+  if (!input.appConfig.length) return;
+  t.phase('app-config');
+  for (const hook of input.appConfig) {
+    await Promise.all(
+      hook.hosts.map(async (host) => {
+        const r = await acts.dbUpdateAppConfig({
+          hook,
+          host,
+          primary: { name: primary.name, address: primary.address },
+        });
+        if (r.changed) t.changed(host.name, `${hook.path}: ${hook.key} -> ${primary.name}`);
+      }),
+    );
+  }
+}
+
+/** After a promotion: every other member replicating from the new primary, app nodes told, recorded. */
+export async function verifyNewPrimary(
+  input: DatabaseInput,
+  newPrimary: string,
+  others: string[],
+  t: ReturnType<typeof tracker>,
+): Promise<void> {
+  t.phase('verify');
+  const source = endpointFor(input, newPrimary).address;
+  await Promise.all(
+    others.map((name) =>
+      acts.dbWaitReplicating({ endpoint: endpointFor(input, name), source, timeoutSeconds: 60 }),
+    ),
+  );
+  t.mark('verified');
+  await updateAppConfig(input, memberNamed(input, newPrimary), t);
+  t.result.primary = newPrimary;
+}
+
+export type Tracker = ReturnType<typeof tracker>;
