@@ -24,7 +24,7 @@ import { startDevServer, stopDevServer } from '../lab/devserver';
 import { hostAddress, labFiles, up } from '../lab/hosts';
 import { REPO_ROOT } from '../lab/paths';
 import { startBenchWorker } from './worker';
-import type { RollingInput, RollingResult } from '../workflows/rolling';
+import type { RollingInput, RollingResult } from '../workflows/node-operations';
 import { steadyLoad } from '../test/fixtures/http-load';
 import { LB_CONFIG, runOnLb, setupLabLb } from '../test/fixtures/lb/lab-lb';
 

@@ -1,7 +1,7 @@
 import Table from 'cli-table3';
 import type { NodesInput } from '../common/lb';
 import type { ClusterSetupInput, ClusterSetupResult } from '../workflows/cluster';
-import type { NodeJoinInput } from '../workflows/rolling';
+import type { NodeJoinInput } from '../workflows/node-operations';
 import { playbook, type StartableOperation } from './nodes';
 import { databaseInput, licenseInput, nodesInput, specPath, storageInput, type LoadedSpec } from './spec';
 

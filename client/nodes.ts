@@ -1,6 +1,6 @@
 import Table from 'cli-table3';
 import type { NodesInput } from '../common/lb';
-import type { NodeOperationResult, RollingInput, RollingResult } from '../workflows/rolling';
+import type { NodeOperationResult, RollingInput, RollingResult } from '../workflows/node-operations';
 import { loadPlaybook, PlaybookError } from './play';
 import type { LicenseInput } from '../common/license';
 import type { StorageInput } from '../common/storage';

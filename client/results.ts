@@ -2,7 +2,7 @@ import type { PlayResult } from '../common/play';
 import type { ClusterSetupResult } from '../workflows/cluster';
 import { renderClusterSetup } from './cluster';
 import type { LicenseResult } from '../workflows/license';
-import type { NodeOperationResult, RollingResult } from '../workflows/rolling';
+import type { NodeOperationResult, RollingResult } from '../workflows/node-operations';
 import type { StorageResult } from '../workflows/storage';
 import { renderLicense } from './license';
 import { renderDrift, renderNodeResult, renderRolling } from './nodes';

@@ -2,7 +2,7 @@ import type { Client } from '@temporalio/client';
 import { Presets, SingleBar } from 'cli-progress';
 import { Operation, Phase } from '../common/search-attributes';
 import type { SetupStep } from '../workflows/cluster';
-import type { RollingProgress } from '../workflows/rolling';
+import type { RollingProgress } from '../workflows/node-operations';
 
 // `clusterflow watch <id>`: live progress of a running operation from its `progress` query and its
 // Phase search attribute, a progress bar on a terminal and a line per change elsewhere, and at the

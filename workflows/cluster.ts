@@ -19,7 +19,8 @@ import { replicationBootstrap } from './db';
 import { licenseActivation } from './license';
 import { withClusterLock } from './lock';
 import { play } from './play';
-import { nodeJoin, type NodeJoinInput } from './rolling';
+import { nodeJoin } from './node-join';
+import { type NodeJoinInput } from './node-operations';
 import { storageExport } from './storage';
 import { detailsTable, showPhase } from './ui';
 

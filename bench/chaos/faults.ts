@@ -3,7 +3,7 @@ import type { WorkflowHandle } from '@temporalio/client';
 import { startDevServer, stopDevServer, type DevServerConfig } from '../../lab/devserver';
 import { hostAddress, vethOf } from '../../lab/hosts';
 import { onHost } from '../../test/integration/helpers';
-import type { RollingProgress } from '../../workflows/rolling';
+import type { RollingProgress } from '../../workflows/node-operations';
 import { APPS, LB } from './lab';
 
 // The faults other than a worker kill. Each is bounded in time and undoes itself in a finally.

@@ -9,7 +9,7 @@ import { buildStorageOperation } from '../../client/storage';
 import type { ClusterSetupResult } from '../../workflows/cluster';
 import type { DbOperationResult } from '../../workflows/db';
 import type { LicenseResult } from '../../workflows/license';
-import type { NodeOperationResult, RollingResult } from '../../workflows/rolling';
+import type { NodeOperationResult, RollingResult } from '../../workflows/node-operations';
 import type { StorageResult } from '../../workflows/storage';
 import { onHost } from '../../test/integration/helpers';
 import { up } from '../../lab/hosts';

@@ -8,7 +8,7 @@ import { buildNodeOperation, type NodeOperation, type NodeOperationOptions } fro
 import { loadSpec } from '../../client/spec';
 import { down, hostAddress, labFiles, up } from '../../lab/hosts';
 import type { Drift } from '../../activities/node-config';
-import type { NodeOperationResult } from '../../workflows/rolling';
+import type { NodeOperationResult } from '../../workflows/node-operations';
 import { setupLabLb } from '../fixtures/lb/lab-lb';
 import { CFAPP_LICENSE_COMMANDS, installLicenseTool, licenseService } from '../fixtures/license/service';
 import { testSettings, withWorker } from './helpers';

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { ScheduleOverlapPolicy } from '@temporalio/client';
 import { labFiles } from '../../lab/hosts';
-import type { RollingResult } from '../../workflows/rolling';
+import type { RollingResult } from '../../workflows/node-operations';
 import type { ScheduleSummary } from '../../client/schedule';
 import { testSettings, withWorker } from './helpers';
 

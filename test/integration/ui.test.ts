@@ -7,7 +7,7 @@ import type { Page } from 'playwright-core';
 import { devServerStatus } from '../../lab/devserver';
 import { hostAddress, labFiles, up } from '../../lab/hosts';
 import { REPO_ROOT } from '../../lab/paths';
-import type { RollingResult } from '../../workflows/rolling';
+import type { RollingResult } from '../../workflows/node-operations';
 import { setupLabLb } from '../fixtures/lb/lab-lb';
 import {
   launchChromium,

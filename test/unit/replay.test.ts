@@ -5,7 +5,7 @@ import { Worker } from '@temporalio/worker';
 // Histories recorded from earlier versions of the workflows (test/fixtures/histories/, each named
 // after what it went through). Workers are upgraded while operations run: the current workflow
 // code must replay every recorded history exactly, or an upgrade would fail the operations in
-// flight. A change that takes another path guards it with patched() (see workflows/db.ts).
+// flight. A change that takes another path guards it with patched() (see workflows/db/failover.ts).
 
 const dir = path.join(__dirname, '../fixtures/histories');
 

@@ -12,7 +12,7 @@ import {
   storageInput,
 } from '../../client/spec';
 import { daysUntil } from '../../common/license';
-import type { RollingInput } from '../../workflows/rolling';
+import type { RollingInput } from '../../workflows/node-operations';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'cf-spec-'));
 writeFileSync(
