@@ -7,6 +7,7 @@ import { createLbActivities } from './lb';
 import { createLicenseActivities } from './license';
 import { createNodeActivities } from './nodes';
 import { createRollingActivities } from './rolling';
+import type { ActivityHooks } from './hooks';
 import { Remote } from './remote';
 import { SshPool } from './ssh/pool';
 import { createStorageActivities } from './storage';
@@ -20,7 +21,7 @@ export interface ActivityDeps {
 }
 
 /** Inside an activity: heartbeat while a command runs, and hear cancellation. */
-function activityHooks(): { signal?: AbortSignal; onTick?: () => void } {
+function activityHooks(): ActivityHooks {
   try {
     const ctx = Context.current();
     return { signal: ctx.cancellationSignal, onTick: () => ctx.heartbeat() };

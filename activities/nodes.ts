@@ -5,8 +5,7 @@ import { configDrift, convergeConfig, deriveNodeConfig, type Drift } from './nod
 import { Remote } from './remote';
 import type { SshPool } from './ssh/pool';
 import { shellQuote } from './ssh/quote';
-
-type Hooks = () => { signal?: AbortSignal; onTick?: () => void };
+import type { Hooks } from './hooks';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

@@ -20,7 +20,7 @@ import { licenseActivation } from './license';
 import { withClusterLock } from './lock';
 import { play } from './play';
 import { nodeJoin } from './node-join';
-import { type NodeJoinInput } from './node-operations';
+import type { NodeJoinInput } from './node-operations';
 import { storageExport } from './storage';
 import { detailsTable, showPhase } from './ui';
 

@@ -5,8 +5,8 @@ import type { NodeInfo, NodesInput } from '../common/lb';
 import type { LicenseInput } from '../common/license';
 import type { StorageInput } from '../common/storage';
 import { nonRetryableLbFailures } from '../common/lb';
-import { type HostRecap, type PlayInput } from '../common/play';
-import { type UnderLock } from './lock';
+import type { HostRecap, PlayInput } from '../common/play';
+import type { UnderLock } from './lock';
 
 // What every node operation shares: activity options, the progress and result shapes, the
 // operator's signals.

@@ -23,8 +23,7 @@ import {
   withoutStaleCounts,
   type StaleCount,
 } from './stale-busy';
-
-type Hooks = () => { signal?: AbortSignal; onTick?: () => void };
+import type { Hooks } from '../hooks';
 
 const DRIVERS: Record<LbKind, DriverFactory> = {
   haproxy: haproxyDriver,

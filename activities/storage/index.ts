@@ -6,11 +6,10 @@ import type { SshPool } from '../ssh/pool';
 import { shellQuote } from '../ssh/quote';
 import { mergeExports, mergeGanesha, parseExportfsVerbose, type ExportEntry } from './exports';
 import { parsePeerStatus, parseVolumeInfo, volumeCreateArgs } from './gluster';
+import type { Hooks } from '../hooks';
 
 // Shared storage over SSH: the service user's ids everywhere, NFS exports (kernel nfsd or
 // nfs-ganesha), client mounts where the kernel can, and the seeds' cross-node check.
-
-type Hooks = () => { signal?: AbortSignal; onTick?: () => void };
 
 type Owner = Omit<StorageSection['owner'], 'mode'>;
 

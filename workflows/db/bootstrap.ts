@@ -1,5 +1,5 @@
 import { upsertSearchAttributes, uuid4 } from '@temporalio/workflow';
-import { type DatabaseInput, type DbMember, type MemberState, type Topology } from '../../common/db';
+import type { DatabaseInput, DbMember, MemberState, Topology } from '../../common/db';
 import { analyseTopology } from '../../common/db-topology';
 import { Phase } from '../../common/search-attributes';
 import { withClusterLock, type UnderLock } from '../lock';

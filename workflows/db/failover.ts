@@ -1,5 +1,5 @@
 import { condition, patched, setHandler, sleep, workflowInfo } from '@temporalio/workflow';
-import { type DatabaseInput, type MemberState } from '../../common/db';
+import type { DatabaseInput, MemberState } from '../../common/db';
 import { analyseTopology, positionForErrantCheck } from '../../common/db-topology';
 import { errantGtids, mostAdvanced } from '../../common/gtid';
 import { withClusterLock } from '../lock';

@@ -1,4 +1,4 @@
-import { type DatabaseInput, type MemberState } from '../../common/db';
+import type { DatabaseInput, MemberState } from '../../common/db';
 import { analyseTopology, originOf, positionForErrantCheck } from '../../common/db-topology';
 import { errantGtids } from '../../common/gtid';
 import { withClusterLock } from '../lock';

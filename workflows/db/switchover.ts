@@ -1,5 +1,5 @@
 import { CancellationScope, condition, setHandler } from '@temporalio/workflow';
-import { type DatabaseInput, type Topology } from '../../common/db';
+import type { DatabaseInput, Topology } from '../../common/db';
 import { analyseTopology } from '../../common/db-topology';
 import { withClusterLock } from '../lock';
 import {

@@ -1,0 +1,43 @@
+import type { ResolvedAppConfigHook } from '../../common/db';
+import type { HostTarget } from '../../common/hosts';
+import { module, type DbContext } from './context';
+
+/** Application nodes told where the primary is. */
+export function appConfigActivities({ pool, hooks }: DbContext) {
+  return {
+    /** Points app nodes at the new primary in their config file; restarts their service if asked. */
+    async dbUpdateAppConfig(input: {
+      hook: ResolvedAppConfigHook;
+      host: HostTarget;
+      primary: { name: string; address: string };
+    }): Promise<{ changed: boolean }> {
+      const { hook } = input;
+      const value = hook.value
+        .replace(/\{\{\s*primary_address\s*\}\}/g, input.primary.address)
+        .replace(/\{\{\s*primary\s*\}\}/g, input.primary.name);
+      const result =
+        hook.format === 'properties'
+          ? await module(
+              pool,
+              input.host,
+              'properties',
+              { path: hook.path, set: { [hook.key]: value } },
+              hooks(),
+            )
+          : await module(
+              pool,
+              input.host,
+              'ini',
+              {
+                path: hook.path,
+                settings: { [hook.section ?? 'database']: { [hook.key]: value } },
+              },
+              hooks(),
+            );
+      if (result.changed && hook.restart) {
+        await module(pool, input.host, 'service', { name: hook.restart, state: 'restarted' }, hooks());
+      }
+      return { changed: result.changed };
+    },
+  };
+}
