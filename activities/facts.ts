@@ -1,3 +1,4 @@
+import { FailureTypes } from '../common/errors';
 import { ApplicationFailure } from '@temporalio/common';
 import { RELEVANT_SOFTWARE, type HostFacts, type SoftwareState } from '../common/facts';
 import type { Remote } from './remote';
@@ -112,7 +113,7 @@ export async function gatherFacts(remote: Remote): Promise<HostFacts> {
   if (result.exitCode !== 0) {
     throw ApplicationFailure.nonRetryable(
       `${remote.target.name}: facts script exited ${result.exitCode ?? result.signal}: ${result.stderr.slice(0, 500)}`,
-      'CommandFailed',
+      FailureTypes.CommandFailed,
     );
   }
   return parseFacts(result.stdout);

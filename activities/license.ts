@@ -1,7 +1,7 @@
+import { FailureTypes } from '../common/errors';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import {
-  LicenseFailureTypes,
   type ActivationOutcome,
   type LicenseDriver,
   type LicenseNode,
@@ -29,7 +29,7 @@ interface Progress {
 const expiryIn = (text: string) => /\b(\d{4}-\d{2}-\d{2})\b/.exec(text)?.[1];
 
 function unavailable(node: string, what: string): ApplicationFailure {
-  return ApplicationFailure.retryable(`${node}: ${what}`, LicenseFailureTypes.Unavailable);
+  return ApplicationFailure.retryable(`${node}: ${what}`, FailureTypes.LicenseServiceUnavailable);
 }
 
 /** One node's license through its driver; every answer already has the key cut out. */
@@ -96,7 +96,7 @@ class NodeLicense {
       if (r.exitCode === 0) return;
       const why = this.clean(r.stderr || r.stdout);
       if (c.refusedExitCodes.includes(r.exitCode ?? -1))
-        throw ApplicationFailure.nonRetryable(`${this.name}: refused: ${why}`, LicenseFailureTypes.Refused);
+        throw ApplicationFailure.nonRetryable(`${this.name}: refused: ${why}`, FailureTypes.LicenseRefused);
       throw unavailable(this.name, `license activate exit ${r.exitCode}: ${why}`);
     }
     const { status, body } = await this.http('activate');
@@ -110,7 +110,7 @@ class NodeLicense {
     if (status === 403 || status === 404)
       throw ApplicationFailure.nonRetryable(
         `${this.name}: refused (HTTP ${status}): ${this.clean(why)}`,
-        LicenseFailureTypes.Refused,
+        FailureTypes.LicenseRefused,
       );
     throw unavailable(this.name, `license activate: HTTP ${status} ${this.clean(why)}`);
   }
@@ -142,7 +142,7 @@ class NodeLicense {
     if (!fingerprint)
       throw ApplicationFailure.nonRetryable(
         `${this.name}: the fingerprint command printed nothing`,
-        'BadInput',
+        FailureTypes.BadInput,
       );
     const body = JSON.stringify({ key: await this.secret(), fingerprint });
     const url = `${http.endpoint.replace(/\/$/, '')}/${path}`;
@@ -222,7 +222,7 @@ export function createLicenseActivities(pool: SshPool) {
       if (!after.active)
         throw ApplicationFailure.retryable(
           `${call.node.name}: activation answered OK but the check says not active`,
-          LicenseFailureTypes.NotActiveAfterActivation,
+          FailureTypes.LicenseNotActiveAfterActivation,
         );
       return { outcome: 'activated', expires: after.expires };
     },

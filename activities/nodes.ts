@@ -1,3 +1,4 @@
+import { FailureTypes } from '../common/errors';
 import { ApplicationFailure } from '@temporalio/common';
 import type { HostTarget } from '../common/hosts';
 import type { HealthCheck, NodeConfig, NodesInput } from '../common/lb';
@@ -188,7 +189,7 @@ export function createNodeActivities(pool: SshPool, hooks: Hooks) {
       if (!ref.content)
         throw ApplicationFailure.nonRetryable(
           `${input.reference.name}: ${input.config.path} does not exist`,
-          'CommandFailed',
+          FailureTypes.CommandFailed,
         );
       const wanted = deriveNodeConfig(ref.content.toString('utf8'), input.config, {
         inventory_hostname: input.node.name,
@@ -218,7 +219,7 @@ export function createNodeActivities(pool: SshPool, hooks: Hooks) {
       if (reference === undefined)
         throw ApplicationFailure.nonRetryable(
           `${refNode.name}: ${input.config.path} does not exist`,
-          'CommandFailed',
+          FailureTypes.CommandFailed,
         );
       const out: Record<string, Drift[]> = {};
       for (const n of input.nodes) {

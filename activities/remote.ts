@@ -1,3 +1,4 @@
+import { FailureTypes } from '../common/errors';
 import { ApplicationFailure } from '@temporalio/common';
 import { chmodArgument } from '../common/file-mode';
 import type { HostTarget } from '../common/hosts';
@@ -83,7 +84,7 @@ export class Remote {
     if (result.exitCode !== 0) {
       throw ApplicationFailure.nonRetryable(
         `${this.target.name}: ${step} failed (exit ${result.exitCode ?? result.signal}): ${(result.stderr || result.stdout).trim().slice(0, 1000)}`,
-        'CommandFailed',
+        FailureTypes.CommandFailed,
       );
     }
     return result;

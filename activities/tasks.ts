@@ -1,3 +1,4 @@
+import { FailureTypes } from '../common/errors';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import type { HostTarget } from '../common/hosts';
 import { ModuleArgs, type ModuleName, type ModuleResult } from '../common/modules';
@@ -24,7 +25,7 @@ export async function runTask(
   hooks: { signal?: AbortSignal; onTick?: () => void } = {},
 ): Promise<ModuleResult> {
   const schema = ModuleArgs[input.module];
-  if (!schema) throw ApplicationFailure.nonRetryable(`unknown module ${input.module}`, 'BadTask');
+  if (!schema) throw ApplicationFailure.nonRetryable(`unknown module ${input.module}`, FailureTypes.BadTask);
   let rendered: unknown;
   try {
     rendered = renderArgs(input.args, input.vars);

@@ -1,3 +1,4 @@
+import { innermostCause } from '../common/errors';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
@@ -783,9 +784,7 @@ export async function main(argv = process.argv): Promise<void> {
       process.exitCode = ExitCode.temporalUnreachable;
     } else if (err instanceof WorkflowFailedError) {
       // The operator wants the reason, which Temporal keeps in the cause chain.
-      let cause: Error | undefined = err;
-      while (cause && (cause as { cause?: Error }).cause) cause = (cause as { cause?: Error }).cause;
-      console.error(`clusterflow: operation failed: ${cause?.message ?? err.message}`);
+      console.error(`clusterflow: operation failed: ${innermostCause(err).message}`);
       process.exitCode = ExitCode.operationFailed;
     } else {
       console.error(`clusterflow: ${(err as Error).message}`);

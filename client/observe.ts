@@ -1,3 +1,4 @@
+import { innermostCause } from '../common/errors';
 import type { Client, WorkflowExecutionDescription, WorkflowExecutionInfo } from '@temporalio/client';
 import Table from 'cli-table3';
 import { ClusterName, Operation, Phase, TargetHosts } from '../common/search-attributes';
@@ -87,11 +88,7 @@ export async function workflowStatus(client: Client, workflowId: string): Promis
   } else if (d.status.name === 'FAILED') {
     status.failure = await handle.result().then(
       () => undefined,
-      (err: Error) => {
-        let cause: Error | undefined = err;
-        while ((cause as { cause?: Error } | undefined)?.cause) cause = (cause as { cause?: Error }).cause;
-        return cause?.message;
-      },
+      (err: Error) => innermostCause(err).message,
     );
   }
   return status;

@@ -229,19 +229,6 @@ export interface Topology {
   problems: string[];
 }
 
-export const DbFailureTypes = {
-  /** The cluster already runs an operation that changes it. */
-  ClusterBusy: 'ClusterBusy',
-  /** A pre-check found the topology unfit for the operation. Never retried. */
-  PrecheckFailed: 'PrecheckFailed',
-  /** mysqld does not answer (connection refused, tunnel failed). Retried. */
-  DatabaseUnreachable: 'DatabaseUnreachable',
-  /** The operation was refused on purpose (errant transactions, anti-flapping, approval timeout). */
-  Refused: 'Refused',
-} as const;
-
-export const nonRetryableDbFailures = [DbFailureTypes.PrecheckFailed, DbFailureTypes.Refused];
-
 /** The endpoint of a member, as workflows hand it to the SQL activities. */
 export function endpointOf(member: DbMember, settings: Pick<DbSettings, 'port' | 'admin'>): DbEndpoint {
   return {

@@ -289,14 +289,3 @@ export interface LbMemberView {
   present: boolean;
   status?: MemberStatus;
 }
-
-export const LbFailureTypes = {
-  /** The LB did not take a change (e.g. balancer-manager ignored it); never retried blindly. */
-  LbRefused: 'LbRefused',
-  /** The LB's config test failed; the previous file was restored. */
-  LbConfigInvalid: 'LbConfigInvalid',
-  /** The member is not in the LB. */
-  LbMemberMissing: 'LbMemberMissing',
-} as const;
-
-export const nonRetryableLbFailures = Object.values(LbFailureTypes);

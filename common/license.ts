@@ -94,15 +94,6 @@ export interface LicenseState {
 
 export type ActivationOutcome = 'activated' | 'already-active' | 'failed';
 
-export const LicenseFailureTypes = {
-  /** The service answered "no": no seat left, unknown key. Not retried. */
-  Refused: 'LicenseRefused',
-  /** The service could not be reached or answered with an error: retried with backoff. */
-  Unavailable: 'LicenseServiceUnavailable',
-  /** Activation reported success but the check afterwards says not active. */
-  NotActiveAfterActivation: 'LicenseNotActiveAfterActivation',
-} as const;
-
 /** Days from `today` (YYYY-MM-DD, UTC) until `expires`; negative when past. */
 export function daysUntil(expires: string, now: Date): number {
   const end = Date.parse(`${expires}T00:00:00Z`);

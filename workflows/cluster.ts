@@ -10,7 +10,7 @@ import {
 import type { Activities } from '../activities';
 import { mapWithLimit } from '../common/concurrency';
 import { endpointOf, type DatabaseInput } from '../common/db';
-import { nonRetryableFailureTypes } from '../common/errors';
+import { nonRetryableFailureTypes, FailureTypes, innermostCause } from '../common/errors';
 import type { LbMember, NodesInput } from '../common/lb';
 import type { LicenseInput } from '../common/license';
 import { emptyRecap, type HostRecap, type PlayInput } from '../common/play';
@@ -38,7 +38,7 @@ const acts = proxyActivities<Activities>({
     initialInterval: '1 second',
     maximumInterval: '10 seconds',
     maximumAttempts: 4,
-    nonRetryableErrorTypes: [...nonRetryableFailureTypes, 'ReplicationBroken', 'CrossCheckFailed'],
+    nonRetryableErrorTypes: nonRetryableFailureTypes,
   },
 });
 
@@ -161,11 +161,7 @@ class Setup {
 }
 
 /** The innermost cause's message: a child's failure arrives wrapped as ChildWorkflowFailure. */
-function causeOf(err: unknown): string {
-  let e = err as Error & { cause?: Error };
-  while (e.cause) e = e.cause as Error & { cause?: Error };
-  return e.message;
-}
+const causeOf = (err: unknown): string => innermostCause(err).message;
 
 export async function clusterSetup(input: ClusterSetupInput): Promise<ClusterSetupResult> {
   const id = workflowInfo().workflowId;
@@ -360,7 +356,10 @@ async function verify(input: ClusterSetupInput): Promise<Verification[]> {
   if (db && db.members.length > 1) {
     const primary = db.members.find((m) => m.name === db.primary);
     if (!primary)
-      throw ApplicationFailure.nonRetryable(`database.primary ${db.primary} is not a member`, 'BadInput');
+      throw ApplicationFailure.nonRetryable(
+        `database.primary ${db.primary} is not a member`,
+        FailureTypes.BadInput,
+      );
     const replicas = db.members.filter((m) => m !== primary);
     try {
       const canary = await acts.dbCanary.executeWithOptions(

@@ -1,3 +1,4 @@
+import { FailureTypes } from '../common/errors';
 import { ApplicationFailure, upsertSearchAttributes } from '@temporalio/workflow';
 import type { NodesInput } from '../common/lb';
 import { Phase } from '../common/search-attributes';
@@ -10,7 +11,7 @@ export async function configDrift(input: NodesInput & { fix: boolean }) {
   if (!config)
     throw ApplicationFailure.nonRetryable(
       'nodes.config: the spec names no server config to compare',
-      'BadInput',
+      FailureTypes.BadInput,
     );
   const run = () =>
     acts.compareConfigs({ nodes: input.nodes, reference: input.reference, config, fix: input.fix });

@@ -2,14 +2,8 @@ import { ActivityFailure, ApplicationFailure, isCancellation, proxyActivities } 
 import type { Duration } from '@temporalio/common';
 import type { Activities } from '../activities';
 import { mapWithLimit } from '../common/concurrency';
-import { nonRetryableFailureTypes } from '../common/errors';
-import {
-  daysUntil,
-  LicenseFailureTypes,
-  type ActivationOutcome,
-  type LicenseInput,
-  type LicenseNode,
-} from '../common/license';
+import { nonRetryableFailureTypes, FailureTypes } from '../common/errors';
+import { daysUntil, type ActivationOutcome, type LicenseInput, type LicenseNode } from '../common/license';
 import { detailsTable, showPhase } from './ui';
 
 // License activation per node (seed 000: "activation on each individual server node"). A licensing
@@ -46,7 +40,7 @@ function activitiesFor(input: LicenseInput, budget: Duration = `${input.section.
       initialInterval: '2 seconds',
       backoffCoefficient: 2,
       maximumInterval: `${s.maxRetryIntervalSeconds} seconds`,
-      nonRetryableErrorTypes: [...nonRetryableFailureTypes, LicenseFailureTypes.Refused, 'BadInput'],
+      nonRetryableErrorTypes: nonRetryableFailureTypes,
     },
   });
 }
@@ -120,7 +114,7 @@ function finish(
 /** `license-activation`: check, activate (unless already active, or `force`), verify, per node. */
 export async function licenseActivation(input: LicenseInput & { force: boolean }): Promise<LicenseResult> {
   if (input.nodes.length === 0)
-    throw ApplicationFailure.nonRetryable('license.hosts: no nodes to activate', 'BadInput');
+    throw ApplicationFailure.nonRetryable('license.hosts: no nodes to activate', FailureTypes.BadInput);
   const acts = activitiesFor(input);
   const nodes = await eachNode(input, async (node) => {
     const r = await acts.licenseActivate.executeWithOptions(

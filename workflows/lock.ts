@@ -1,3 +1,4 @@
+import { FailureTypes } from '../common/errors';
 import {
   ApplicationFailure,
   CancellationScope,
@@ -9,7 +10,6 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
-import { DbFailureTypes } from '../common/db';
 import { ClusterName, Operation } from '../common/search-attributes';
 
 export const releaseLockSignal = defineSignal('release');
@@ -52,7 +52,7 @@ export async function withClusterLock<T>(
     if (lockHeldBy !== workflowInfo().parent?.workflowId)
       throw ApplicationFailure.nonRetryable(
         `lockHeldBy: ${lockHeldBy} is not the workflow that started this one`,
-        DbFailureTypes.ClusterBusy,
+        FailureTypes.ClusterBusy,
       );
     return fn();
   }
@@ -72,7 +72,7 @@ export async function withClusterLock<T>(
     if (err instanceof WorkflowExecutionAlreadyStartedError) {
       throw ApplicationFailure.nonRetryable(
         `cluster ${cluster} is busy: another operation holds lock/${cluster}; wait for it or cancel it`,
-        DbFailureTypes.ClusterBusy,
+        FailureTypes.ClusterBusy,
       );
     }
     throw err;

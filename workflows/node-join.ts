@@ -1,5 +1,5 @@
+import { FailureTypes } from '../common/errors';
 import { ApplicationFailure, executeChild, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
-import { DbFailureTypes } from '../common/db';
 import type { NodeInfo } from '../common/lb';
 import { Phase } from '../common/search-attributes';
 import { licenseActivation } from './license';
@@ -41,7 +41,7 @@ export async function nodeJoin(input: NodeJoinInput): Promise<NodeOperationResul
     if (problems.length)
       throw ApplicationFailure.nonRetryable(
         `${node.name} cannot join:\n  ${problems.join('\n  ')}`,
-        DbFailureTypes.PrecheckFailed,
+        FailureTypes.PrecheckFailed,
         problems,
       );
 
@@ -50,7 +50,8 @@ export async function nodeJoin(input: NodeJoinInput): Promise<NodeOperationResul
       acts.runTask({ host: node.target, module, args, vars: {}, check: false, diff: false });
     const must = async (what: string, module: 'package' | 'group' | 'user' | 'service', args: unknown) => {
       const r = await task(module, args);
-      if (r.failed) throw ApplicationFailure.nonRetryable(`${node.name}: ${what}: ${r.msg}`, 'ModuleFailed');
+      if (r.failed)
+        throw ApplicationFailure.nonRetryable(`${node.name}: ${what}: ${r.msg}`, FailureTypes.ModuleFailed);
       did(what, r.changed);
     };
     if (settings.packages.length)
@@ -70,7 +71,7 @@ export async function nodeJoin(input: NodeJoinInput): Promise<NodeOperationResul
       if (!attached.ok)
         throw ApplicationFailure.nonRetryable(
           `${node.name}: shared storage: ${attached.failures.join('; ')}`,
-          'StorageUnavailable',
+          FailureTypes.StorageUnavailable,
         );
     }
     if (input.install) {
@@ -81,7 +82,10 @@ export async function nodeJoin(input: NodeJoinInput): Promise<NodeOperationResul
       });
       const recap = played.recap[node.name];
       if (!recap || recap.failed || recap.unreachable)
-        throw ApplicationFailure.nonRetryable(`${node.name}: the install play failed`, 'ModuleFailed');
+        throw ApplicationFailure.nonRetryable(
+          `${node.name}: the install play failed`,
+          FailureTypes.ModuleFailed,
+        );
       did(`install play: ${recap.changed} task(s) changed`, recap.changed);
     }
     let configChanged = false;
@@ -113,7 +117,7 @@ export async function nodeJoin(input: NodeJoinInput): Promise<NodeOperationResul
     if (!gate.healthy)
       throw ApplicationFailure.nonRetryable(
         `${node.name} is not healthy after the join (${gate.last}); it was not added to the LB`,
-        'Unhealthy',
+        FailureTypes.Unhealthy,
       );
     const lb = input.skipLoadBalancer ? undefined : input.loadBalancer;
     if (lb) {
@@ -132,7 +136,10 @@ export async function nodeJoin(input: NodeJoinInput): Promise<NodeOperationResul
       });
       const n = lic.nodes[0];
       if (!lic.ok)
-        throw ApplicationFailure.nonRetryable(`${node.name}: license: ${n?.reason}`, 'LicenseFailed');
+        throw ApplicationFailure.nonRetryable(
+          `${node.name}: license: ${n?.reason}`,
+          FailureTypes.LicenseFailed,
+        );
       did(`license activated (expires ${n?.expires ?? 'unknown'})`, lic.changed);
     }
     phase('done');

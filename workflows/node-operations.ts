@@ -4,7 +4,6 @@ import { nonRetryableFailureTypes } from '../common/errors';
 import type { NodeInfo, NodesInput } from '../common/lb';
 import type { LicenseInput } from '../common/license';
 import type { StorageInput } from '../common/storage';
-import { nonRetryableLbFailures } from '../common/lb';
 import type { HostRecap, PlayInput } from '../common/play';
 import type { UnderLock } from './lock';
 
@@ -19,13 +18,7 @@ export const acts = proxyActivities<Activities>({
     backoffCoefficient: 2,
     maximumInterval: '10 seconds',
     maximumAttempts: 5,
-    nonRetryableErrorTypes: [
-      ...nonRetryableFailureTypes,
-      ...nonRetryableLbFailures,
-      'CommandFailed',
-      'ModuleFailed',
-      'LbNotUp',
-    ],
+    nonRetryableErrorTypes: nonRetryableFailureTypes,
   },
 });
 

@@ -1,3 +1,4 @@
+import { FailureTypes } from '../common/errors';
 import { ApplicationFailure, executeChild, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { NodeInfo } from '../common/lb';
 import { Phase } from '../common/search-attributes';
@@ -23,7 +24,7 @@ export async function nodeRemove(input: NodeRemoveInput): Promise<NodeOperationR
         await runner.enable(node, r);
         throw ApplicationFailure.nonRetryable(
           `${node.name}: ${r.sessionsLeft} session(s) left after ${input.settings.maintenance.drainTimeoutSeconds} s; put back, nothing removed (set onDrainTimeout: force to remove anyway)`,
-          'DrainTimeout',
+          FailureTypes.DrainTimeout,
         );
       }
       runner.phase(r, 'disabling');
@@ -40,7 +41,7 @@ export async function nodeRemove(input: NodeRemoveInput): Promise<NodeOperationR
     if (stopped.failed)
       throw ApplicationFailure.nonRetryable(
         `${node.name}: stopping ${input.settings.service}: ${stopped.msg}`,
-        'ModuleFailed',
+        FailureTypes.ModuleFailed,
       );
     if (stopped.changed) r.changes.push(`${input.settings.service} stopped and disabled`);
     if (lb) {
@@ -55,7 +56,7 @@ export async function nodeRemove(input: NodeRemoveInput): Promise<NodeOperationR
       if (!lic.ok)
         throw ApplicationFailure.nonRetryable(
           `${node.name}: license: ${lic.nodes[0]?.reason}`,
-          'LicenseFailed',
+          FailureTypes.LicenseFailed,
         );
       if (lic.changed) r.changes.push('license deactivated (seat freed)');
     }

@@ -35,7 +35,7 @@ const { runTask } = proxyActivities<Activities>({
   retry: {
     maximumAttempts: 3,
     initialInterval: '1 second',
-    nonRetryableErrorTypes: [...nonRetryableFailureTypes, 'CommandFailed', 'BadTask'],
+    nonRetryableErrorTypes: nonRetryableFailureTypes,
   },
 });
 

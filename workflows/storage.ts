@@ -1,7 +1,7 @@
 import { ApplicationFailure, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { mapWithLimit } from '../common/concurrency';
-import { nonRetryableFailureTypes } from '../common/errors';
+import { nonRetryableFailureTypes, FailureTypes } from '../common/errors';
 import type { HostTarget } from '../common/hosts';
 import type { ModuleName } from '../common/modules';
 import { addToRecap, statusOf, type HostRecap } from '../common/play';
@@ -21,16 +21,7 @@ const acts = proxyActivities<Activities>({
     backoffCoefficient: 2,
     maximumInterval: '30 seconds',
     maximumAttempts: 5,
-    nonRetryableErrorTypes: [
-      ...nonRetryableFailureTypes,
-      'CommandFailed',
-      'ExportNotLive',
-      'GlusterPeerNotInCluster',
-      'VolumeMismatch',
-      'RebalanceFailed',
-      'StorageNotReady',
-      'CrossCheckFailed',
-    ],
+    nonRetryableErrorTypes: nonRetryableFailureTypes,
   },
 });
 
@@ -72,7 +63,7 @@ class Steps {
     ]);
     if (r.failed) {
       addToRecap(this.result.recap, host.name, statusOf(r));
-      throw ApplicationFailure.nonRetryable(`${host.name}: ${what}: ${r.msg}`, 'ModuleFailed');
+      throw ApplicationFailure.nonRetryable(`${host.name}: ${what}: ${r.msg}`, FailureTypes.ModuleFailed);
     }
     this.record(host.name, what, r.changed);
   }
@@ -97,7 +88,7 @@ async function ownerIdsAgree(input: StorageInput, hosts: HostTarget[]): Promise<
   if (problems.length)
     throw ApplicationFailure.nonRetryable(
       `the service user's ids differ; nothing was changed:\n  ${problems.join('\n  ')}`,
-      'OwnerMismatch',
+      FailureTypes.OwnerMismatch,
       problems,
     );
 }
@@ -326,7 +317,10 @@ export async function storageExport(input: StorageInput & UnderLock): Promise<St
 /** `storage-expand` (GlusterFS): servers added to the spec join the pool, their bricks the volume; rebalance and heal. */
 export async function storageExpand(input: StorageInput): Promise<StorageResult> {
   if (input.section.kind !== 'glusterfs')
-    throw ApplicationFailure.nonRetryable('storage-expand: only a GlusterFS volume can grow', 'BadInput');
+    throw ApplicationFailure.nonRetryable(
+      'storage-expand: only a GlusterFS volume can grow',
+      FailureTypes.BadInput,
+    );
   return withClusterLock(input, 'storage-expand', async () => {
     const result = emptyResult(input, 'storage-expand');
     const steps = new Steps(result);

@@ -1,3 +1,4 @@
+import { FailureTypes } from '../../common/errors';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Client as TemporalClient } from '@temporalio/client';
 import type { DbEndpoint } from '../../common/db';
@@ -34,7 +35,7 @@ export async function module(
     hooks,
   );
   if (result.failed) {
-    throw ApplicationFailure.nonRetryable(`${host.name}: ${name}: ${result.msg}`, 'ModuleFailed');
+    throw ApplicationFailure.nonRetryable(`${host.name}: ${name}: ${result.msg}`, FailureTypes.ModuleFailed);
   }
   return result;
 }

@@ -1,3 +1,4 @@
+import { FailureTypes } from '../../common/errors';
 import { ApplicationFailure } from '@temporalio/common';
 import { escape as sqlEscape } from 'mysql2';
 import type { DbContext } from './context';
@@ -14,7 +15,7 @@ export function failoverHistoryActivities({ temporal }: DbContext) {
       if (!temporal)
         throw ApplicationFailure.nonRetryable(
           'the worker has no Temporal client for visibility queries',
-          'WorkerMisconfigured',
+          FailureTypes.WorkerMisconfigured,
         );
       const since = new Date(Date.now() - input.withinSeconds * 1000).toISOString();
       const found: { workflowId: string; closedAt: string }[] = [];

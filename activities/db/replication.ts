@@ -1,3 +1,4 @@
+import { FailureTypes } from '../../common/errors';
 import { ApplicationFailure } from '@temporalio/common';
 import type { DbEndpoint, DbSettings } from '../../common/db';
 import { shellQuote } from '../ssh/quote';
@@ -56,7 +57,10 @@ export function replicationActivities({ pool, hooks, withMember }: DbContext) {
         const row = await sql.one(sql.dialect.showBinlogStatus);
         const g = await sql.one(`SELECT ${sql.dialect.gtidExecutedVariable} AS g`);
         if (!row)
-          throw ApplicationFailure.nonRetryable(`${endpoint.name}: binary logging is off`, 'PrecheckFailed');
+          throw ApplicationFailure.nonRetryable(
+            `${endpoint.name}: binary logging is off`,
+            FailureTypes.PrecheckFailed,
+          );
         return {
           file: String(row.File),
           position: Number(row.Position),
@@ -143,7 +147,7 @@ export function replicationActivities({ pool, hooks, withMember }: DbContext) {
         if (Date.now() > deadline) {
           throw ApplicationFailure.nonRetryable(
             `${input.endpoint.name}: not replicating from ${input.source} after ${input.timeoutSeconds} s: ${last}`,
-            'ReplicationBroken',
+            FailureTypes.ReplicationBroken,
           );
         }
         hooks().onTick?.();
@@ -209,7 +213,7 @@ export function replicationActivities({ pool, hooks, withMember }: DbContext) {
               if (Date.now() > deadline)
                 throw ApplicationFailure.nonRetryable(
                   `${replica.name}: canary database ${input.name} ${present ? 'never appeared' : 'was not dropped'} within ${input.timeoutSeconds} s`,
-                  'ReplicationBroken',
+                  FailureTypes.ReplicationBroken,
                 );
               hooks().onTick?.();
               await sleep(50);

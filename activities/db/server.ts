@@ -1,6 +1,7 @@
+import { FailureTypes } from '../../common/errors';
 import { ApplicationFailure } from '@temporalio/common';
 import { escape as sqlEscape } from 'mysql2';
-import { DbFailureTypes, type DbEndpoint, type DbSettings, type Flavour } from '../../common/db';
+import { type DbEndpoint, type DbSettings, type Flavour } from '../../common/db';
 import { Remote } from '../remote';
 import { debianLayout } from './dialect';
 import { asRoot, module, secret, sleep, type DbContext } from './context';
@@ -57,8 +58,8 @@ export function serverActivities({ pool, hooks, withMember }: DbContext) {
           break;
         } catch (err) {
           const type = (err as ApplicationFailure).type;
-          if (type === 'AuthenticationFailed') break;
-          if (type !== DbFailureTypes.DatabaseUnreachable) throw err;
+          if (type === FailureTypes.AuthenticationFailed) break;
+          if (type !== FailureTypes.DatabaseUnreachable) throw err;
           hooks().onTick?.();
           await sleep(500);
         }
@@ -88,7 +89,7 @@ export function serverActivities({ pool, hooks, withMember }: DbContext) {
         if (!info)
           throw ApplicationFailure.nonRetryable(
             `${endpoint.name}: the admin account is still missing`,
-            'CommandFailed',
+            FailureTypes.CommandFailed,
           );
       }
       return { changed, service, ...info };
@@ -147,7 +148,7 @@ export function serverActivities({ pool, hooks, withMember }: DbContext) {
           });
           break;
         } catch (err) {
-          if (attempt > 60 || (err as ApplicationFailure).type !== DbFailureTypes.DatabaseUnreachable)
+          if (attempt > 60 || (err as ApplicationFailure).type !== FailureTypes.DatabaseUnreachable)
             throw err;
           hooks().onTick?.();
           await sleep(500);

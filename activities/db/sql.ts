@@ -1,7 +1,7 @@
 import type { Duplex } from 'node:stream';
 import { ApplicationFailure } from '@temporalio/common';
 import { createConnection, type Connection, type RowDataPacket } from 'mysql2/promise';
-import { DbFailureTypes, type DbEndpoint, type ReplicaStatus } from '../../common/db';
+import { type DbEndpoint, type ReplicaStatus } from '../../common/db';
 import { FailureTypes } from '../../common/errors';
 import { resolveSecret } from '../secrets';
 import type { SshPool } from '../ssh/pool';
@@ -42,7 +42,7 @@ export class Sql {
 export function databaseUnreachable(member: string, err: unknown): ApplicationFailure {
   return ApplicationFailure.retryable(
     `${member}: database not reachable: ${(err as Error).message}`,
-    DbFailureTypes.DatabaseUnreachable,
+    FailureTypes.DatabaseUnreachable,
   );
 }
 

@@ -1,3 +1,4 @@
+import { FailureTypes } from '../../common/errors';
 import type { ClientChannel } from 'ssh2';
 import { ApplicationFailure } from '@temporalio/common';
 import type { HostTarget } from '../../common/hosts';
@@ -63,13 +64,13 @@ export async function streamBetweenHosts(
         sink.close();
         throw ApplicationFailure.nonRetryable(
           `${o.from.name}: ${o.fromCommand.split(' ')[0]} failed (exit ${sourceCode}): ${Buffer.concat(sourceErr).toString().trim().slice(0, 1000)}`,
-          'CommandFailed',
+          FailureTypes.CommandFailed,
         );
       }
       if (sinkCode !== 0) {
         throw ApplicationFailure.nonRetryable(
           `${o.to.name}: loading the stream failed (exit ${sinkCode}): ${Buffer.concat(sinkErr).toString().trim().slice(0, 1000)}`,
-          'CommandFailed',
+          FailureTypes.CommandFailed,
         );
       }
       return bytes;

@@ -1,6 +1,6 @@
+import { FailureTypes } from '../../common/errors';
 import { ApplicationFailure } from '@temporalio/common';
 import type { AdminState, LbMember, LoadBalancerInput, MemberStatus } from '../../common/lb';
-import { LbFailureTypes } from '../../common/lb';
 import type { Remote } from '../remote';
 import { shellQuote } from '../ssh/quote';
 
@@ -26,19 +26,22 @@ export type DriverFactory = (host: LbHost, lb: LoadBalancerInput) => LbDriver;
 export function memberMissing(host: LbHost, lb: LoadBalancerInput, member: LbMember): ApplicationFailure {
   return ApplicationFailure.nonRetryable(
     `${host.target.name}: ${member.name} (${member.address}:${member.port}) is not a member of ${lb.kind} pool ${lb.backend}`,
-    LbFailureTypes.LbMemberMissing,
+    FailureTypes.LbMemberMissing,
   );
 }
 
 export function refused(host: LbHost, what: string): ApplicationFailure {
-  return ApplicationFailure.nonRetryable(`${host.target.name}: ${what}`, LbFailureTypes.LbRefused);
+  return ApplicationFailure.nonRetryable(`${host.target.name}: ${what}`, FailureTypes.LbRefused);
 }
 
 /** Reads a config file the driver keeps in step; missing is an error naming the file. */
 export async function readConfig(host: LbHost, path: string): Promise<string> {
   const file = await host.stat(path, true);
   if (!file.exists || !file.content)
-    throw ApplicationFailure.nonRetryable(`${host.target.name}: ${path} does not exist`, 'CommandFailed');
+    throw ApplicationFailure.nonRetryable(
+      `${host.target.name}: ${path} does not exist`,
+      FailureTypes.CommandFailed,
+    );
   return file.content.toString('utf8');
 }
 
@@ -70,11 +73,11 @@ export async function replaceConfigTested(
   if (r.exitCode === 3)
     throw ApplicationFailure.nonRetryable(
       `${host.target.name}: ${testCommand} rejected the edited ${path}; the previous file is back: ${r.stderr.trim().slice(0, 800)}`,
-      LbFailureTypes.LbConfigInvalid,
+      FailureTypes.LbConfigInvalid,
     );
   if (r.exitCode !== 0)
     throw ApplicationFailure.nonRetryable(
       `${host.target.name}: writing ${path} failed: ${r.stderr.trim().slice(0, 800)}`,
-      'CommandFailed',
+      FailureTypes.CommandFailed,
     );
 }

@@ -1,3 +1,4 @@
+import { FailureTypes } from '../../common/errors';
 import { ApplicationFailure } from '@temporalio/common';
 import type { HostTarget } from '../../common/hosts';
 import type {
@@ -73,7 +74,7 @@ export function createLbActivities(pool: SshPool, hooks: Hooks) {
       if (Date.now() > deadline)
         throw ApplicationFailure.nonRetryable(
           `${member.name} is not up in every LB: ${views.map((v) => `${v.lb}: ${v.status ? `${v.status.admin}${v.status.up === false ? ', down' : ''}` : 'absent'}`).join('; ')}`,
-          'LbNotUp',
+          FailureTypes.LbNotUp,
         );
       hooks().onTick?.();
       await new Promise((r) => setTimeout(r, 500));
@@ -218,7 +219,7 @@ async function nodeSessions(pool: SshPool, node: HostTarget, command: string, ho
   if (!Number.isFinite(n))
     throw ApplicationFailure.nonRetryable(
       `${node.name}: the sessions command printed "${out.stdout.trim().slice(0, 80)}", not a number`,
-      'CommandFailed',
+      FailureTypes.CommandFailed,
     );
   return n;
 }

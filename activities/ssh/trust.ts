@@ -1,6 +1,6 @@
 import { appendFile, readFile } from 'node:fs/promises';
 import { ApplicationFailure } from '@temporalio/common';
-import { FailureTypes } from '../../common/errors';
+import { FailureTypes, type FailureType } from '../../common/errors';
 import type { JumpHost } from '../../common/hosts';
 import {
   keyTypeOf,
@@ -20,7 +20,7 @@ export interface HostTrust {
   keyTypes: string[];
 }
 
-const verdictFailure: Record<Exclude<HostKeyVerdict, { ok: true }>['kind'], string> = {
+const verdictFailure: Record<Exclude<HostKeyVerdict, { ok: true }>['kind'], FailureType> = {
   unknown: FailureTypes.HostKeyUnknown,
   changed: FailureTypes.HostKeyChanged,
   revoked: FailureTypes.HostKeyChanged,

@@ -1,3 +1,4 @@
+import { FailureTypes } from '../../common/errors';
 import { ApplicationFailure } from '@temporalio/common';
 import type { HostTarget } from '../../common/hosts';
 import type { StorageSection } from '../../common/storage';
@@ -89,7 +90,7 @@ export function createStorageActivities(pool: SshPool, hooks: Hooks) {
             if (!options || missing.length)
               throw ApplicationFailure.nonRetryable(
                 `${input.server.name}: exportfs -v does not show ${e.path} to ${c.match}${options ? ` with ${missing.join(',')}` : ''}`,
-                'ExportNotLive',
+                FailureTypes.ExportNotLive,
               );
           }
         // exportfs works from userspace (etab); serving needs the kernel's nfsd. Say it plainly.
@@ -139,7 +140,7 @@ export function createStorageActivities(pool: SshPool, hooks: Hooks) {
           ).stdout.trim();
           throw ApplicationFailure.nonRetryable(
             `${input.server.name}: nfs-ganesha does not serve ${missing.join(', ') || 'NFS on port 2049'}${why ? `: ${why}` : ''}`,
-            'ExportNotLive',
+            FailureTypes.ExportNotLive,
           );
         }
         hooks().onTick?.();
@@ -212,7 +213,7 @@ export function createStorageActivities(pool: SshPool, hooks: Hooks) {
                 return `${m.name} (${p ? `${p.state}${p.connected ? '' : ', disconnected'}` : 'not probed'})`;
               })
               .join(', ')}`,
-            'GlusterPeerNotInCluster',
+            FailureTypes.GlusterPeerNotInCluster,
           );
         for (const m of missing.filter((m) => !peers.some((p) => p.hostname === m.address))) {
           // glusterd on the peer may still be starting: a refused probe is tried again.
@@ -264,19 +265,19 @@ export function createStorageActivities(pool: SshPool, hooks: Hooks) {
       if (!volume)
         throw ApplicationFailure.nonRetryable(
           `volume ${input.volume} is not listed after create`,
-          'CommandFailed',
+          FailureTypes.CommandFailed,
         );
       const extra = bricks.filter((b) => !volume!.bricks.includes(b));
       const unknown = volume.bricks.filter((b) => !bricks.includes(b));
       if (unknown.length)
         throw ApplicationFailure.nonRetryable(
           `volume ${input.volume} has bricks the spec does not list: ${unknown.join(', ')}`,
-          'VolumeMismatch',
+          FailureTypes.VolumeMismatch,
         );
       if (extra.length && !input.expand)
         throw ApplicationFailure.nonRetryable(
           `volume ${input.volume} lacks the bricks ${extra.join(', ')}: run storage-expand to add them`,
-          'VolumeMismatch',
+          FailureTypes.VolumeMismatch,
         );
       for (const [key, value] of Object.entries(input.options)) {
         if (volume.options[key] === value) continue;
@@ -291,7 +292,7 @@ export function createStorageActivities(pool: SshPool, hooks: Hooks) {
         if (extra.length % input.replica !== 0)
           throw ApplicationFailure.nonRetryable(
             `${extra.length} new brick(s) do not make whole replica-${input.replica} sets`,
-            'VolumeMismatch',
+            FailureTypes.VolumeMismatch,
           );
         await gluster(
           `volume add-brick ${vol} replica ${input.replica} ${extra.map(shellQuote).join(' ')}${input.force ? ' force' : ''}`,
@@ -303,7 +304,7 @@ export function createStorageActivities(pool: SshPool, hooks: Hooks) {
           if (/failed/i.test(out.split('\n').slice(2).join('\n')))
             throw ApplicationFailure.nonRetryable(
               `rebalance of ${input.volume} failed:\n${out}`,
-              'RebalanceFailed',
+              FailureTypes.RebalanceFailed,
             );
           return /completed/.test(out) && !/in progress|not started/.test(out);
         });
@@ -347,7 +348,7 @@ export function createStorageActivities(pool: SshPool, hooks: Hooks) {
       if (Number(seen) !== input.uid)
         throw ApplicationFailure.nonRetryable(
           `${input.reader.name}: ${file} is owned by uid ${seen}, expected ${input.user} (${input.uid})`,
-          'CrossCheckFailed',
+          FailureTypes.CrossCheckFailed,
         );
       await rd.must(`rm -f ${file}`, `removing ${file}`);
       await waitFor(w, `test -e ${file} || echo gone`, (out) => out.includes('gone'), 20);
@@ -384,7 +385,7 @@ export function createStorageActivities(pool: SshPool, hooks: Hooks) {
     }
     throw ApplicationFailure.nonRetryable(
       `${r.target.name}: still waiting after ${tries} s for: ${command}\n${last.slice(0, 800)}`,
-      'StorageNotReady',
+      FailureTypes.StorageNotReady,
     );
   }
 }

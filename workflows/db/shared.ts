@@ -8,16 +8,14 @@ import {
 } from '@temporalio/workflow';
 import type { Activities } from '../../activities';
 import {
-  DbFailureTypes,
   endpointOf,
-  nonRetryableDbFailures,
   type DatabaseInput,
   type DbEndpoint,
   type DbMember,
   type MemberState,
   type Topology,
 } from '../../common/db';
-import { nonRetryableFailureTypes } from '../../common/errors';
+import { nonRetryableFailureTypes, FailureTypes } from '../../common/errors';
 import { Phase } from '../../common/search-attributes';
 
 // Replication operations. Each step is one activity against one member; the order of steps is
@@ -32,14 +30,7 @@ export const acts = proxyActivities<Activities>({
     backoffCoefficient: 2,
     maximumInterval: '5 seconds',
     maximumAttempts: 6,
-    nonRetryableErrorTypes: [
-      ...nonRetryableFailureTypes,
-      ...nonRetryableDbFailures,
-      'CommandFailed',
-      'ModuleFailed',
-      'ReplicationBroken',
-      'WorkerMisconfigured',
-    ],
+    nonRetryableErrorTypes: nonRetryableFailureTypes,
   },
 });
 
@@ -138,13 +129,13 @@ export async function probeAll(
 }
 
 export function refuse(message: string): never {
-  throw ApplicationFailure.nonRetryable(message, DbFailureTypes.Refused);
+  throw ApplicationFailure.nonRetryable(message, FailureTypes.Refused);
 }
 
 export function precheckFailed(problems: string[]): never {
   throw ApplicationFailure.nonRetryable(
     `pre-checks failed, nothing was changed:\n- ${problems.join('\n- ')}`,
-    DbFailureTypes.PrecheckFailed,
+    FailureTypes.PrecheckFailed,
   );
 }
 
