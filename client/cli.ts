@@ -425,7 +425,7 @@ const nodeCmd = program.command('node').description('add a node to the cluster o
 specCommand(
   nodeCmd
     .command('join <node>')
-    .description("seed 000's further node: pre-checks, install, config from the reference node, into the LB"),
+    .description('add a node: pre-checks, install, config from the reference node, then into the LB'),
 ).action((node: string, flags: NodeFlags) => runNodeOperation('node-join', flags, node));
 specCommand(
   nodeCmd.command('remove <node>').description('drain, disable, stop, remove from every LB'),

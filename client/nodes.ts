@@ -46,7 +46,7 @@ export function playbook(loaded: LoadedSpec, file: string, hosts: string[], fiel
       tags: [],
       forks: 50,
       cluster: loaded.spec.cluster,
-      limit: hosts.join(':'),
+      limit: hosts,
     });
   } catch (err) {
     // Each of the playbook's problems is one of the spec's, under the field that names it.

@@ -365,7 +365,8 @@ export function loadPlaybook(
   file: string,
   inv: Inventory,
   options: {
-    limit?: string;
+    /** `--limit`'s host pattern, or the exact hosts an operation runs on (a list stays a list). */
+    limit?: string | string[];
     check: boolean;
     diff: boolean;
     tags: string[];
@@ -433,7 +434,10 @@ export function loadPlaybook(
   });
   if (problems.length) throw new PlaybookError(problems);
 
-  const limitSet = options.limit ? new Set(selectHosts(inv, options.limit)) : undefined;
+  const limitSet =
+    options.limit === undefined || options.limit === ''
+      ? undefined
+      : new Set(Array.isArray(options.limit) ? options.limit : selectHosts(inv, options.limit));
   const plays: PlaySpec[] = structured.map((play) => {
     const { spec, where, tasks, handlers } = play!;
     const name = spec.name ?? spec.hosts;
@@ -473,7 +477,7 @@ export function loadPlaybook(
   });
   if (plays.every((p) => p.hosts.length === 0))
     throw new PlaybookError(
-      `${file}: no host matched any play${options.limit ? ` within --limit ${options.limit}` : ''}`,
+      `${file}: no host matched any play${limitSet === undefined ? '' : ` within --limit ${[options.limit].flat().join(',')}`}`,
     );
   return {
     cluster: options.cluster,
