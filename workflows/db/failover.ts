@@ -57,7 +57,9 @@ export async function dbFailover(input: DatabaseInput & { candidate?: string }):
       of
         .flatMap((s) => (s.reachable && s.replica ? [byAddress.get(s.replica.sourceHost)] : []))
         .find(Boolean);
-    let oldPrimary = sourceOf(states) ?? input.primary;
+    // whom the replicas replicate from; until one says, the spec's primary stands in
+    let knownPrimary = sourceOf(states);
+    let oldPrimary = knownPrimary ?? input.primary;
     t.result.previousPrimary = oldPrimary;
     const budgetSeconds = f.checks * f.intervalSeconds + settings.replication.netTimeoutSeconds * 2 + 5;
     const deadline = Date.now() + budgetSeconds * 1000;
@@ -74,19 +76,15 @@ export async function dbFailover(input: DatabaseInput & { candidate?: string }):
     // replica, within its own budget, and learns the primary from it. Histories from before
     // refuse as they did.
     const waitsForReplica = patched('failover-waits-for-a-replica');
-    let primaryKnown = sourceOf(states) !== undefined;
     let checksMade = 1;
     let checksWaiting = 0;
     let waitingSince: number | undefined;
     let confirmations = 0;
     let lastDoubt = '';
     for (;;) {
-      if (waitsForReplica && !primaryKnown) {
-        const source = sourceOf(states);
-        if (source) {
-          oldPrimary = t.result.previousPrimary = source;
-          primaryKnown = true;
-        }
+      if (waitsForReplica && !knownPrimary) {
+        knownPrimary = sourceOf(states);
+        if (knownPrimary) oldPrimary = t.result.previousPrimary = knownPrimary;
       }
       const old = states.find((s) => s.name === oldPrimary) as MemberState;
       if (old.reachable && old.readOnly === false)
@@ -94,7 +92,7 @@ export async function dbFailover(input: DatabaseInput & { candidate?: string }):
           `refused: the primary ${oldPrimary} answers and is writable; use db switchover for a planned change`,
         );
       const answering = states.filter((s) => s.reachable && s.name !== oldPrimary);
-      if (waitsForReplica && (!primaryKnown || !answering.length)) {
+      if (waitsForReplica && (!knownPrimary || !answering.length)) {
         waitingSince ??= Date.now();
         if (Date.now() - waitingSince >= f.replicaWaitSeconds * 1000)
           refuse(
