@@ -44,8 +44,10 @@ describe('the lab lock', () => {
     expect(await countTogether(fresh('lock'), 'lock')).toBe(90);
   }, 60_000);
 
-  it('is what prevents the loss: the same processes without it lose updates', async () => {
-    expect(await countTogether(fresh('lock'), 'nolock')).toBeLessThan(90);
+  it('is what prevents the loss: the same processes without it get the count wrong', async () => {
+    // Lost updates leave it below 90; two writes into one file at once can also leave digits that
+    // add up to more (CI once read 100). Either way it is not the 90 the lock gives.
+    expect(await countTogether(fresh('lock'), 'nolock')).not.toBe(90);
   }, 60_000);
 
   it('is free the moment its holder is killed, with nothing stale to clean up', async () => {
