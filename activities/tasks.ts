@@ -2,8 +2,9 @@ import { FailureTypes } from '../common/errors';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import type { HostTarget } from '../common/hosts';
 import { ModuleArgs, type ModuleName, type ModuleResult } from '../common/modules';
+import { taskArguments } from '../common/task-arguments';
+import type { Vars } from '../common/templates';
 import { MODULES } from './modules';
-import { renderArgs, type Vars } from './modules/render';
 import { Remote } from './remote';
 import type { SshPool } from './ssh/pool';
 
@@ -24,27 +25,12 @@ export async function runTask(
   input: TaskInput,
   hooks: { signal?: AbortSignal; onTick?: () => void } = {},
 ): Promise<ModuleResult> {
-  const schema = ModuleArgs[input.module];
-  if (!schema) throw ApplicationFailure.nonRetryable(`unknown module ${input.module}`, FailureTypes.BadTask);
-  let rendered: unknown;
-  try {
-    rendered = renderArgs(input.args, input.vars);
-  } catch (err) {
-    return {
-      changed: false,
-      failed: true,
-      msg: `${input.module}: ${(err as Error).message.split('\n').pop()?.trim()}`,
-    };
-  }
-  const parsed = schema.safeParse(rendered);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    return {
-      changed: false,
-      failed: true,
-      msg: `${input.module}: ${issue.path.join('.') || 'args'}: ${issue.message}`,
-    };
-  }
+  if (!Object.hasOwn(ModuleArgs, input.module))
+    throw ApplicationFailure.nonRetryable(`unknown module ${input.module}`, FailureTypes.BadTask);
+  // A play's tasks were checked so before it started; the tasks operations build (node-join, db)
+  // are checked only here, with the same messages.
+  const checked = taskArguments(input.module, input.args, input.vars);
+  if (checked.problems) return { changed: false, failed: true, msg: checked.problems.join('; ') };
   const host: HostTarget = {
     ...input.host,
     become:
@@ -58,7 +44,7 @@ export async function runTask(
   const runner = MODULES[input.module] as (ctx: unknown, args: unknown) => Promise<ModuleResult>;
   const result = await runner(
     { remote, check: input.check, diff: input.diff, vars: input.vars },
-    parsed.data,
+    checked.args,
   );
   // The remote process group is already killed; tell Temporal the activity ended by cancellation.
   if (hooks.signal?.aborted) throw new CancelledFailure(`${input.module} on ${input.host.name} cancelled`);

@@ -1,6 +1,6 @@
 import type { FileDiff, ModuleResult } from '../../common/modules';
 import type { Remote } from '../remote';
-import type { Vars } from './render';
+import type { Vars } from '../../common/templates';
 
 export interface ModuleContext {
   remote: Remote;

@@ -14,7 +14,7 @@ import { applyMode, formatMode, type FileMode } from '../../common/file-mode';
 import { attributeChanges, type FileAttributes, type RemoteFile } from '../remote';
 import { shellQuote } from '../ssh/quote';
 import { changed, failed, ok, type ModuleContext, type ModuleRunner } from './context';
-import { renderTemplate } from './render';
+import { renderTemplate } from '../../common/templates';
 import { blockInFile, editIni, editProperties, lineInFile } from './text-edits';
 
 interface Edit {

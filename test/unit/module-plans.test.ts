@@ -4,7 +4,7 @@ import { commandLine, guardScript, splitWords } from '../../activities/modules/c
 import { editFstab } from '../../activities/modules/mount';
 import { planPackages } from '../../activities/modules/package';
 import { createdPath, describePath, resolveAttributes } from '../../activities/modules/files';
-import { renderArgs } from '../../activities/modules/render';
+import { renderArgs } from '../../common/templates';
 import { planService } from '../../activities/modules/service';
 import { waitScript } from '../../activities/modules/wait-for';
 import { attributeChanges } from '../../activities/remote';

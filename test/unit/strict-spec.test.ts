@@ -2,7 +2,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { z } from 'zod';
-import { ClusterSpecSchema, formatPath, loadSpec, SpecError } from '../../client/spec';
+import { formatPath } from '../../common/parse-strict';
+import { ClusterSpecSchema, loadSpec, SpecError } from '../../client/spec';
 import { validateSpec } from '../../client/validate';
 
 // Nothing an operator writes in a cluster spec is silently dropped: a typo'd key anywhere is an

@@ -1,0 +1,217 @@
+import { z } from 'zod';
+import { ModuleArgs, type ModuleName } from '../common/modules';
+import { suggest } from '../common/suggest';
+
+// The playbook language as one table per level, as ansible-core declares it: what we run, and
+// what Ansible has that we do not run yet. A key of the second kind is refused before anything
+// runs, never skipped: a play with `become_user: nobody` must not quietly run as root.
+
+/** Ansible names that map onto our modules. */
+export const ALIASES: Record<string, ModuleName> = {
+  apt: 'package',
+  yum: 'package',
+  dnf: 'package',
+  systemd: 'service',
+  properties: 'properties',
+};
+
+/** Play keys we implement. `forks` is ours (ansible-playbook's -f, per play). */
+export const PLAY_KEYS = [
+  'name',
+  'hosts',
+  'serial',
+  'max_fail_percentage',
+  'vars',
+  'become',
+  'gather_facts',
+  'forks',
+  'tasks',
+  'handlers',
+];
+/** Who runs a task and how it connects, at play and task level alike: not ours yet. */
+const WHO_AND_HOW_KEYS_NOT_YET = [
+  'become_user',
+  'become_method',
+  'become_flags',
+  'become_exe',
+  'remote_user',
+  'connection',
+  'port',
+];
+/** Ansible's play keywords (and playbook entries) that we refuse until they are implemented. */
+export const PLAY_KEYS_NOT_YET = [
+  'pre_tasks',
+  'post_tasks',
+  'roles',
+  'import_playbook',
+  'include',
+  'include_playbook',
+  ...WHO_AND_HOW_KEYS_NOT_YET,
+  'environment',
+  'vars_files',
+  'vars_prompt',
+  'strategy',
+  'serial_strategy',
+  'order',
+  'throttle',
+  'timeout',
+  'tags',
+  'collections',
+  'module_defaults',
+  'force_handlers',
+  'any_errors_fatal',
+  'ignore_errors',
+  'ignore_unreachable',
+  'run_once',
+  'check_mode',
+  'diff',
+  'no_log',
+  'debugger',
+  'fact_path',
+  'gather_subset',
+  'gather_timeout',
+];
+/** Task keys we implement; a handler also takes `listen`. */
+export const TASK_KEYS = ['name', 'notify', 'become', 'tags', 'ignore_errors'];
+/** Ansible's task keywords that we refuse until they are implemented. */
+export const TASK_KEYS_NOT_YET = [
+  'when',
+  'register',
+  'loop',
+  'loop_control',
+  'until',
+  'retries',
+  'delay',
+  'changed_when',
+  'failed_when',
+  'delegate_to',
+  'delegate_facts',
+  'local_action',
+  'action',
+  'run_once',
+  'block',
+  'rescue',
+  'always',
+  'vars',
+  'args',
+  'environment',
+  ...WHO_AND_HOW_KEYS_NOT_YET,
+  'check_mode',
+  'diff',
+  'no_log',
+  'any_errors_fatal',
+  'ignore_unreachable',
+  'async',
+  'poll',
+  'throttle',
+  'timeout',
+  'module_defaults',
+  'collections',
+  'debugger',
+];
+/** Ansible actions that are language rather than a module of ours yet (includes, facts, control flow). */
+export const ACTIONS_NOT_YET = [
+  'include',
+  'include_tasks',
+  'import_tasks',
+  'include_role',
+  'import_role',
+  'import_playbook',
+  'include_vars',
+  'set_fact',
+  'set_stats',
+  'meta',
+  'debug',
+  'fail',
+  'assert',
+  'pause',
+  'add_host',
+  'group_by',
+  'setup',
+  'gather_facts',
+  'ping',
+  'raw',
+  'script',
+  'stat',
+  'uri',
+  'get_url',
+  'unarchive',
+  'fetch',
+  'git',
+  'cron',
+  'replace',
+  'reboot',
+  'wait_for_connection',
+  'systemd_service',
+  'apt_key',
+  'apt_repository',
+  'yum_repository',
+  'pip',
+  'sysctl',
+  'authorized_key',
+  'hostname',
+  'synchronize',
+];
+
+export const NOT_YET = 'not supported yet';
+export const moduleKey = (key: string) =>
+  key.replace(/^ansible\.(builtin|posix)\./, '').replace(/^community\.general\./, '');
+export const moduleOf = (key: string): ModuleName | undefined => {
+  const k = moduleKey(key);
+  const m = ALIASES[k] ?? k;
+  return Object.hasOwn(ModuleArgs, m) ? (m as ModuleName) : undefined;
+};
+
+const Names = z.union([
+  z.string().min(1),
+  z.number().transform(String),
+  z.array(z.union([z.string().min(1), z.number().transform(String)])),
+]);
+const Bool = z.boolean({ error: 'true or false (a templated keyword is not supported yet)' });
+/** The keywords of a task or handler, once the module key is set apart. */
+export const TaskKeywordsSchema = z.strictObject({
+  name: z.union([z.string(), z.number().transform(String)]).optional(),
+  notify: Names.optional(),
+  listen: Names.optional(),
+  become: Bool.optional(),
+  // Ansible splits a string of tags at commas.
+  tags: Names.optional(),
+  ignore_errors: Bool.optional(),
+});
+
+const SerialSchema = z.union([
+  z.number().int().positive(),
+  z.string(),
+  z.array(z.union([z.number().int().positive(), z.string()])).min(1),
+]);
+export const PlaySchema = z.strictObject({
+  name: z.union([z.string(), z.number().transform(String)]).optional(),
+  hosts: z.union(
+    [
+      z.string().min(1),
+      // Ansible takes a list of patterns as well: their union.
+      z
+        .array(z.string().min(1))
+        .min(1)
+        .transform((l) => l.join(',')),
+    ],
+    { error: 'a host pattern, or a list of them' },
+  ),
+  serial: SerialSchema.optional(),
+  max_fail_percentage: z.number().min(0).max(100).optional(),
+  vars: z.record(z.string(), z.unknown()).default({}),
+  become: Bool.optional(),
+  // Plays never gather facts; `true` would promise variables that never come.
+  gather_facts: z
+    .literal(false, { error: `true: ${NOT_YET} (plays do not gather facts; set false or leave it out)` })
+    .optional(),
+  forks: z.number().int().positive().optional(),
+  tasks: z.array(z.unknown()).nullable().default([]),
+  handlers: z.array(z.unknown()).nullable().default([]),
+});
+
+/** An unknown key: the known one it most likely meant, else what is known (`what`). */
+export function unknownKey(key: string, known: readonly string[], what: string): string {
+  const meant = suggest(key, known);
+  return `${key}: unknown key${meant ? `; did you mean ${meant}?` : ` (${what})`}`;
+}

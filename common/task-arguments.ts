@@ -1,0 +1,25 @@
+import { ModuleArgs, type ModuleName } from './modules';
+import { formatPath, parseStrict } from './parse-strict';
+import { renderArgs, TemplateError, type Vars } from './templates';
+
+/**
+ * A task's arguments as its module takes them: rendered with one host's vars, then checked with
+ * the module's strict schema. The client checks every task on every host this way before a play
+ * starts and the activity again on the worker, so a bad argument reads the same in both, named by
+ * module and field: `file.mode: ...`, `command.argv[2]: ...`, `service.daemon_reload: unknown key`.
+ */
+export function taskArguments(
+  module: ModuleName,
+  args: unknown,
+  vars: Vars,
+): { args: unknown; problems?: undefined } | { args?: undefined; problems: string[] } {
+  let rendered: unknown;
+  try {
+    rendered = renderArgs(args, vars);
+  } catch (err) {
+    if (!(err instanceof TemplateError)) throw err;
+    return { problems: [`${formatPath([module, ...err.path])}: ${err.message}`] };
+  }
+  const parsed = parseStrict(ModuleArgs[module], rendered, [module]);
+  return parsed.problems ? { problems: parsed.problems } : { args: parsed.data };
+}
