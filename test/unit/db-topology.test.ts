@@ -1,29 +1,5 @@
-import type { MemberState, ReplicaStatus } from '../../common/db';
 import { analyseTopology } from '../../common/db-topology';
-
-const link = (sourceHost: string, over: Partial<ReplicaStatus> = {}): ReplicaStatus => ({
-  sourceHost,
-  sourcePort: 3306,
-  ioState: 'running',
-  sqlRunning: true,
-  lagSeconds: 0,
-  usingGtid: true,
-  lastIoError: '',
-  lastSqlError: '',
-  relayPending: false,
-  ...over,
-});
-
-const member = (name: string, n: number, over: Partial<MemberState> = {}): MemberState => ({
-  name,
-  address: `10.0.0.${n}`,
-  reachable: true,
-  flavour: 'mariadb',
-  readOnly: true,
-  gtidExecuted: '0-1-10',
-  gtidBinlogState: '0-1-10',
-  ...over,
-});
+import { link, member } from './db-fixtures';
 
 describe('analyseTopology', () => {
   it('finds the one writable member as primary and reports a healthy tree', () => {

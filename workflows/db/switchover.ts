@@ -1,6 +1,7 @@
 import { CancellationScope, condition, setHandler } from '@temporalio/workflow';
-import type { DatabaseInput, Topology } from '../../common/db';
+import type { DatabaseInput } from '../../common/db';
 import { analyseTopology } from '../../common/db-topology';
+import { switchoverPlan } from '../../common/switchover-checks';
 import { withClusterLock } from '../lock';
 import {
   acts,
@@ -14,14 +15,6 @@ import {
   approveSignal,
   type DbOperationResult,
 } from './shared';
-
-function pickCandidate(topology: Topology, requested?: string): string | undefined {
-  if (requested) return requested;
-  const healthy = topology.replicas.filter(
-    (r) => r.source === topology.primary && r.ioState === 'running' && r.sqlRunning && !r.errant.length,
-  );
-  return [...healthy].sort((a, b) => (a.lagSeconds ?? 1e9) - (b.lagSeconds ?? 1e9))[0]?.name;
-}
 
 /** Planned switchover: pre-checks, approval, then read-only → catch-up → promote → repoint. */
 export async function dbSwitchover(
@@ -37,46 +30,16 @@ export async function dbSwitchover(
     t.phase('pre-checks');
     await acts.dbCheckSecrets(secretRefs(input));
     const states = await probeAll(input);
-    const topo = analyseTopology(input.cluster, states);
-    const problems: string[] = [];
-    for (const s of states) if (!s.reachable) problems.push(`${s.name} is unreachable: ${s.error}`);
-    if (!topo.primary || topo.writable.length !== 1)
-      problems.push(`no single writable primary (${topo.writable.join(', ') || 'none'})`);
-    const oldName = topo.primary;
-    const candidate = pickCandidate(topo, input.candidate);
-    if (oldName && candidate === oldName) {
-      t.note(`${candidate} is already the primary; nothing to do`);
-      t.result.primary = candidate;
+    const plan = switchoverPlan(analyseTopology(input.cluster, states), settings.switchover, input.candidate);
+    if (plan.alreadyPrimary) {
+      t.note(`${plan.candidate} is already the primary; nothing to do`);
+      t.result.primary = plan.candidate;
       t.phase('done');
       return t.result;
     }
-    const cand = states.find((s) => s.name === candidate);
-    const candLink = topo.replicas.find((r) => r.name === candidate);
-    if (!candidate || !cand)
-      problems.push(
-        `no healthy replica to promote (${topo.replicas.map((r) => `${r.name}: source ${r.source}, io ${r.ioState}, sql ${r.sqlRunning ? 'running' : 'stopped'}, errant ${r.errant.join(' ') || 'none'}`).join('; ')})`,
-      );
-    else if (!candLink || candLink.source !== oldName)
-      problems.push(`${candidate} is not a replica of the primary ${oldName}`);
-    else {
-      if (candLink.errant.length)
-        problems.push(`${candidate} has errant transactions: ${candLink.errant.join(', ')}`);
-      if (!cand.logBin || !cand.logReplicaUpdates)
-        problems.push(`${candidate} needs log_bin and log_slave_updates to serve the others`);
-    }
-    for (const r of topo.replicas) {
-      if (r.ioState !== 'running' || !r.sqlRunning) problems.push(`${r.name}: replication not running`);
-      else if ((r.lagSeconds ?? Infinity) > settings.switchover.maxLagSeconds)
-        problems.push(`${r.name} lags ${r.lagSeconds} s (max ${settings.switchover.maxLagSeconds})`);
-    }
-    const old = states.find((s) => s.name === oldName);
-    if (old && (old.oldestTransactionSeconds ?? 0) > settings.switchover.maxTransactionAgeSeconds)
-      problems.push(
-        `${oldName} has a transaction open for ${old.oldestTransactionSeconds} s (max ${settings.switchover.maxTransactionAgeSeconds})`,
-      );
-    if (problems.length) precheckFailed(problems);
-    const oldPrimary = oldName as string;
-    const newPrimary = candidate as string;
+    if (plan.problems.length) precheckFailed(plan.problems);
+    const oldPrimary = plan.oldPrimary as string;
+    const newPrimary = plan.candidate as string;
     t.result.previousPrimary = oldPrimary;
 
     if (settings.switchover.approval.required) {
