@@ -1,6 +1,7 @@
 import Table from 'cli-table3';
 import type { NodesInput } from '../common/lb';
 import type { NodeOperationResult, RollingInput, RollingResult } from '../workflows/node-operations';
+import type { ConfigDriftResult } from '../workflows/config-drift';
 import { loadPlaybook, PlaybookError } from './play';
 import type { LicenseInput } from '../common/license';
 import type { StorageInput } from '../common/storage';
@@ -173,12 +174,7 @@ export function renderNodeResult(result: NodeOperationResult): string {
   ].join('\n');
 }
 
-export function renderDrift(result: {
-  reference: string;
-  fixed: boolean;
-  drift: Record<string, { key: string; reference?: string; node?: string }[]>;
-  notes: string[];
-}): string {
+export function renderDrift(result: ConfigDriftResult): string {
   const table = new Table({ head: ['node', 'key', `reference (${result.reference})`, 'node'] });
   for (const [node, diffs] of Object.entries(result.drift))
     for (const d of diffs) table.push([node, d.key, d.reference ?? '(absent)', d.node ?? '(absent)']);

@@ -1,4 +1,5 @@
 import { innermostCause } from '../common/errors';
+import { entryLine, type OperationProgress } from '../common/progress';
 import type { Client, WorkflowExecutionDescription, WorkflowExecutionInfo } from '@temporalio/client';
 import Table from 'cli-table3';
 import { ClusterName, Operation, Phase, TargetHosts } from '../common/search-attributes';
@@ -71,7 +72,8 @@ export async function listWorkflows(
 
 export interface WorkflowStatus extends WorkflowRow {
   summary?: string;
-  progress?: unknown;
+  /** A running operation's progress: the one shape every operation answers. */
+  progress?: OperationProgress;
   result?: unknown;
   failure?: string;
 }
@@ -82,7 +84,7 @@ export async function workflowStatus(client: Client, workflowId: string): Promis
   const status: WorkflowStatus = { ...row(d), summary: await d.staticSummary() };
   if (d.status.name === 'RUNNING') {
     // Operations with live progress answer the `progress` query; others simply have none.
-    status.progress = await handle.query('progress').catch(() => undefined);
+    status.progress = await handle.query<OperationProgress>('progress').catch(() => undefined);
   } else if (d.status.name === 'COMPLETED') {
     status.result = await handle.result();
   } else if (d.status.name === 'FAILED') {
@@ -109,7 +111,12 @@ export function renderStatus(s: WorkflowStatus): string {
     s.summary ? `  summary: ${s.summary}` : '',
     `  started: ${s.started ?? ''}${s.closed ? `, closed ${s.closed}` : ''}`,
     s.hosts?.length ? `  hosts:   ${s.hosts.join(', ')}` : '',
-    s.progress !== undefined ? `  progress: ${JSON.stringify(s.progress)}` : '',
+    ...(s.progress?.entries
+      ? [
+          `  progress: ${s.progress.done}/${s.progress.total} ${s.progress.phase}`,
+          ...s.progress.entries.map((e) => `    ${entryLine(e)}`),
+        ]
+      : []),
     s.failure ? `  failure: ${s.failure}` : '',
     s.result !== undefined ? `  result:  ${JSON.stringify(s.result).slice(0, 2000)}` : '',
   ]

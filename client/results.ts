@@ -1,6 +1,7 @@
 import type { PlayResult } from '../common/play';
 import type { ClusterSetupResult } from '../workflows/cluster';
 import { renderClusterSetup } from './cluster';
+import type { ConfigDriftResult } from '../workflows/config-drift';
 import type { LicenseResult } from '../workflows/license';
 import type { NodeOperationResult, RollingResult } from '../workflows/node-operations';
 import type { StorageResult } from '../workflows/storage';
@@ -17,7 +18,7 @@ export function renderResult(operation: string | undefined, result: unknown): st
   if (operation === 'rolling-maintenance') return renderRolling(result as RollingResult);
   if (operation === 'node-join' || operation === 'node-remove')
     return renderNodeResult(result as NodeOperationResult);
-  if (operation === 'config-drift') return renderDrift(result as Parameters<typeof renderDrift>[0]);
+  if (operation === 'config-drift') return renderDrift(result as ConfigDriftResult);
   if (operation?.startsWith('storage-')) return renderStorage(result as StorageResult);
   if (operation?.startsWith('license-')) return renderLicense(result as LicenseResult);
   if (operation === 'play') return renderRecap(result as PlayResult);
@@ -31,7 +32,7 @@ export function resultFailed(operation: string | undefined, result: unknown): bo
     return Boolean(r.aborted) || r.nodes.some((n) => n.outcome === 'failed' || n.outcome === 'left-drained');
   }
   if (operation === 'config-drift') {
-    const r = result as { fixed: boolean; drift: Record<string, unknown[]> };
+    const r = result as ConfigDriftResult;
     return !r.fixed && Object.values(r.drift).some((d) => d.length);
   }
   return (result as { ok?: boolean }).ok === false;

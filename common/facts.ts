@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { HostTargetSchema } from './hosts';
+import type { ResultEnvelope } from './progress';
 
 /** The products clusterflow drives; facts report which of them a host already carries. */
 export const RELEVANT_SOFTWARE = [
@@ -63,8 +64,7 @@ export interface HostFactsOutcome {
   failureType?: string;
 }
 
-export interface FactsResult {
-  cluster: string;
+export interface FactsResult extends ResultEnvelope {
   hosts: HostFactsOutcome[];
   summary: Record<HostStatus, number>;
 }

@@ -1,5 +1,6 @@
 import type { HostTarget } from './hosts';
 import type { ModuleName, ModuleResult } from './modules';
+import type { ResultEnvelope } from './progress';
 
 /** How many hosts per batch: a number, a percentage, or a ramp whose last step repeats (`[1, "25%", "50%"]`). */
 export type Serial = number | string | (number | string)[];
@@ -70,8 +71,7 @@ export interface BatchResult {
   recap: Record<string, HostRecap>;
 }
 
-export interface PlayResult {
-  cluster: string;
+export interface PlayResult extends ResultEnvelope {
   tasks: TaskReport[];
   recap: Record<string, HostRecap>;
   /** Set when a failure budget stopped a play before all its batches ran. */

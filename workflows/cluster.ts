@@ -1,20 +1,8 @@
-import {
-  ApplicationFailure,
-  defineQuery,
-  executeChild,
-  isCancellation,
-  proxyActivities,
-  setHandler,
-  workflowInfo,
-} from '@temporalio/workflow';
-import type { Activities } from '../activities';
+import { executeChild, isCancellation, workflowInfo } from '@temporalio/workflow';
 import { mapWithLimit } from '../common/concurrency';
-import { endpointOf, type DatabaseInput } from '../common/db';
-import { nonRetryableFailureTypes, FailureTypes, innermostCause } from '../common/errors';
-import type { LbMember, NodesInput } from '../common/lb';
-import type { LicenseInput } from '../common/license';
-import { emptyRecap, type HostRecap, type PlayInput } from '../common/play';
-import type { StorageInput } from '../common/storage';
+import { emptyRecap } from '../common/play';
+import { acts, causeOf, Setup, type ClusterSetupInput, type ClusterSetupResult } from './cluster-steps';
+import { verify } from './cluster-verify';
 import { replicationBootstrap } from './db';
 import { licenseActivation } from './license';
 import { withClusterLock } from './lock';
@@ -22,7 +10,6 @@ import { play } from './play';
 import { nodeJoin } from './node-join';
 import type { NodeJoinInput } from './node-operations';
 import { storageExport } from './storage';
-import { detailsTable, showPhase } from './ui';
 
 // `cluster-setup`: the seeds' whole procedure from one spec, each part the same workflow an
 // operator can run alone, started here as a child: storage export, replication bootstrap, the
@@ -31,137 +18,13 @@ import { detailsTable, showPhase } from './ui';
 // Every child converges, so a re-run on a converged cluster changes nothing, and a run resumed
 // after a crash picks up at the child it was in.
 
-const acts = proxyActivities<Activities>({
-  startToCloseTimeout: '10 minutes',
-  heartbeatTimeout: '30 seconds',
-  retry: {
-    initialInterval: '1 second',
-    maximumInterval: '10 seconds',
-    maximumAttempts: 4,
-    nonRetryableErrorTypes: nonRetryableFailureTypes,
-  },
-});
-
-export interface ClusterSetupInput {
-  cluster: string;
-  storage?: StorageInput;
-  database?: DatabaseInput;
-  /** Every node and the LB; `joins[0]` is the first node (the reference), the rest join in parallel. */
-  nodes?: NodesInput & { joins: NodeJoinInput[]; joinConcurrency: number };
-  /** Installs the LB itself (its frontend and an empty pool) before the members go in. */
-  lbInstall?: PlayInput;
-  license?: LicenseInput;
-}
-
-export type StepStatus = 'pending' | 'running' | 'ok' | 'changed' | 'failed' | 'skipped';
-
-export interface SetupStep {
-  step: string;
-  status: StepStatus;
-  /** The child workflow that did it, to open in the UI. */
-  workflowId?: string;
-  /** One line: what the step did. */
-  summary: string;
-  /** How long it took (workflow time). */
-  ms?: number;
-}
-
-export interface Verification {
-  check: string;
-  ok: boolean;
-  detail: string;
-}
-
-export interface ClusterSetupResult {
-  cluster: string;
-  operation: 'cluster-setup';
-  ok: boolean;
-  changed: boolean;
-  steps: SetupStep[];
-  /** Ansible-style, per host, over every step: changes counted one each, an untouched step as one ok. */
-  recap: Record<string, HostRecap>;
-  verification: Verification[];
-  failures: string[];
-}
-
-export const setupProgressQuery = defineQuery<{ steps: SetupStep[] }>('progress');
-
-class Setup {
-  readonly result: ClusterSetupResult;
-  constructor(input: ClusterSetupInput, names: string[]) {
-    this.result = {
-      cluster: input.cluster,
-      operation: 'cluster-setup',
-      ok: true,
-      changed: false,
-      steps: names.map((step) => ({ step, status: 'pending', summary: '' })),
-      recap: {},
-      verification: [],
-      failures: [],
-    };
-    setHandler(setupProgressQuery, () => ({ steps: this.result.steps }));
-  }
-
-  step(name: string): SetupStep {
-    return this.result.steps.find((s) => s.step === name) as SetupStep;
-  }
-
-  show(phase: string): void {
-    showPhase(phase, [
-      detailsTable(
-        ['step', 'status', 'what it did'],
-        this.result.steps.map((s) => [s.step, s.status, s.summary]),
-      ),
-    ]);
-  }
-
-  /** One host's part in one step: `changes` counted as changed, none as one ok. */
-  host(name: string, changes: number, failed = false): void {
-    const r = (this.result.recap[name] ??= emptyRecap());
-    if (failed) r.failed++;
-    else if (changes) r.changed += changes;
-    else r.ok++;
-  }
-
-  /** Runs one step; a failure is recorded, not thrown, so the recap shows how far the cluster got. */
-  async run(
-    name: string,
-    childId: string | undefined,
-    work: (s: SetupStep) => Promise<{ changed: boolean; summary: string; failed?: string }>,
-  ): Promise<boolean> {
-    const s = this.step(name);
-    s.status = 'running';
-    s.workflowId = childId;
-    this.show(name);
-    const started = Date.now();
-    try {
-      const r = await work(s);
-      s.summary = r.summary;
-      if (r.failed) throw new Error(r.failed);
-      s.status = r.changed ? 'changed' : 'ok';
-      if (r.changed) this.result.changed = true;
-      return true;
-    } catch (err) {
-      // A cancelled setup ends cancelled (children cancelled, lock released), not "failed".
-      if (isCancellation(err)) throw err;
-      s.status = 'failed';
-      const message = causeOf(err);
-      s.summary ||= message;
-      this.result.failures.push(`${name}: ${message}`);
-      this.result.ok = false;
-      return false;
-    } finally {
-      s.ms = Date.now() - started;
-    }
-  }
-
-  skipRest(): void {
-    for (const s of this.result.steps) if (s.status === 'pending') s.status = 'skipped';
-  }
-}
-
-/** The innermost cause's message: a child's failure arrives wrapped as ChildWorkflowFailure. */
-const causeOf = (err: unknown): string => innermostCause(err).message;
+export type {
+  ClusterSetupInput,
+  ClusterSetupResult,
+  SetupStep,
+  StepStatus,
+  Verification,
+} from './cluster-steps';
 
 export async function clusterSetup(input: ClusterSetupInput): Promise<ClusterSetupResult> {
   const id = workflowInfo().workflowId;
@@ -329,88 +192,4 @@ export async function clusterSetup(input: ClusterSetupInput): Promise<ClusterSet
     setup.show(r.ok ? (r.changed ? 'done' : 'done, nothing to change') : `failed: ${r.failures[0]}`);
     return r;
   });
-}
-
-/** The whole cluster, as users will use it: through every LB, on every replica, across the shared storage. */
-async function verify(input: ClusterSetupInput): Promise<Verification[]> {
-  const checks: Verification[] = [];
-  const lb = input.nodes?.loadBalancer;
-  if (input.nodes && lb) {
-    const members: LbMember[] = input.nodes.nodes.map((n) => n.member);
-    const reports = await acts.lbServesEveryNode.executeWithOptions(
-      { summary: `every LB: HTTP reaches every node` },
-      [{ lb, members }],
-    );
-    for (const rep of reports)
-      checks.push({
-        check: `HTTP through ${rep.lb}`,
-        ok: rep.ok,
-        detail: rep.ok
-          ? Object.entries(rep.answered)
-              .map(([node, n]) => `${node} ×${n}`)
-              .join(', ')
-          : rep.problems.join('; '),
-      });
-  }
-  const db = input.database;
-  if (db && db.members.length > 1) {
-    const primary = db.members.find((m) => m.name === db.primary);
-    if (!primary)
-      throw ApplicationFailure.nonRetryable(
-        `database.primary ${db.primary} is not a member`,
-        FailureTypes.BadInput,
-      );
-    const replicas = db.members.filter((m) => m !== primary);
-    try {
-      const canary = await acts.dbCanary.executeWithOptions(
-        { summary: `${primary.name}: a write seen on every replica` },
-        [
-          {
-            primary: endpointOf(primary, db.settings),
-            replicas: replicas.map((m) => endpointOf(m, db.settings)),
-            name: `clusterflow_verify_${workflowInfo().runId.slice(0, 8)}`,
-            timeoutSeconds: 60,
-          },
-        ],
-      );
-      checks.push({
-        check: 'replication',
-        ok: true,
-        detail: `written on ${primary.name}, seen on ${Object.entries(canary.replicatedMs)
-          .map(([h, ms]) => `${h} in ${ms} ms`)
-          .join(', ')}`,
-      });
-    } catch (err) {
-      if (isCancellation(err)) throw err;
-      checks.push({ check: 'replication', ok: false, detail: causeOf(err) });
-    }
-  }
-  const storage = input.storage;
-  if (storage && storage.clients.length >= 2) {
-    const [writer, reader] = storage.clients;
-    try {
-      const { ms } = await acts.storageCrossCheck.executeWithOptions(
-        { summary: `${writer.name} → ${reader.name}: shared storage` },
-        [
-          {
-            writer,
-            reader,
-            mountPoint: storage.section.clients.mountPoint,
-            user: storage.section.owner.user,
-            uid: storage.section.owner.uid,
-            token: `verify-${workflowInfo().runId}`,
-          },
-        ],
-      );
-      checks.push({
-        check: 'shared storage',
-        ok: true,
-        detail: `written on ${writer.name} as ${storage.section.owner.user}, seen and removed on ${reader.name} in ${ms} ms`,
-      });
-    } catch (err) {
-      if (isCancellation(err)) throw err;
-      checks.push({ check: 'shared storage', ok: false, detail: causeOf(err) });
-    }
-  }
-  return checks;
 }

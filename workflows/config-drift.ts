@@ -1,32 +1,55 @@
+import { ApplicationFailure } from '@temporalio/workflow';
+import type { Drift } from '../activities/node-config';
 import { FailureTypes } from '../common/errors';
-import { ApplicationFailure, upsertSearchAttributes } from '@temporalio/workflow';
 import type { NodesInput } from '../common/lb';
-import { Phase } from '../common/search-attributes';
+import type { ResultEnvelope } from '../common/progress';
 import { withClusterLock } from './lock';
 import { acts } from './node-operations';
+import { ProgressBook } from './progress';
+
+export interface ConfigDriftResult extends ResultEnvelope {
+  operation: 'config-drift';
+  /** The node the others are compared with. */
+  reference: string;
+  fixed: boolean;
+  /** Per node: the keys that differ from the reference (node-specific keys never do). */
+  drift: Record<string, Drift[]>;
+  notes: string[];
+}
 
 /** `config-drift`: the app config across nodes against the reference, node-specific keys ignored; `fix` converges. */
-export async function configDrift(input: NodesInput & { fix: boolean }) {
+export async function configDrift(input: NodesInput & { fix: boolean }): Promise<ConfigDriftResult> {
   const config = input.settings.config;
   if (!config)
     throw ApplicationFailure.nonRetryable(
       'nodes.config: the spec names no server config to compare',
       FailureTypes.BadInput,
     );
+  const book = new ProgressBook(
+    'config-drift',
+    input.cluster,
+    input.nodes.map((n) => n.name),
+    'node',
+  );
   const run = () =>
     acts.compareConfigs({ nodes: input.nodes, reference: input.reference, config, fix: input.fix });
   const drift = input.fix ? await withClusterLock(input, 'config-drift', run) : await run();
   const drifted = Object.entries(drift)
     .filter(([, d]) => d.length)
     .map(([n]) => n);
-  upsertSearchAttributes([
-    {
-      key: Phase,
-      value: drifted.length ? `${input.fix ? 'fixed' : 'drift on'} ${drifted.join(', ')}` : 'no drift',
-    },
-  ]);
+  for (const n of input.nodes) {
+    const keys = drift[n.name] ?? [];
+    if (input.fix) for (const d of keys) book.changed(n.name, `${d.key} set as on ${input.reference}`);
+    book.finish(
+      n.name,
+      keys.length ? (input.fix ? 'fixed' : 'drift') : 'ok',
+      keys.map((d) => d.key).join(', '),
+    );
+  }
+  book.phase(drifted.length ? `${input.fix ? 'fixed' : 'drift on'} ${drifted.join(', ')}` : 'no drift');
   return {
-    cluster: input.cluster,
+    ...book.envelope(input.fix && drifted.length > 0),
+    operation: 'config-drift',
     reference: input.reference,
     fixed: input.fix,
     drift,

@@ -4,7 +4,8 @@ import type { Activities } from '../activities';
 import { mapWithLimit } from '../common/concurrency';
 import { nonRetryableFailureTypes, FailureTypes } from '../common/errors';
 import { daysUntil, type ActivationOutcome, type LicenseInput, type LicenseNode } from '../common/license';
-import { detailsTable, showPhase } from './ui';
+import { entriesTable, type ResultEnvelope } from '../common/progress';
+import { ProgressBook } from './progress';
 
 // License activation per node (seed 000: "activation on each individual server node"). A licensing
 // service outage is waited out: each node's activity is retried with backoff for hours, and each
@@ -19,11 +20,9 @@ export interface NodeLicenseResult {
   reason?: string;
 }
 
-export interface LicenseResult {
-  cluster: string;
+export interface LicenseResult extends ResultEnvelope {
   operation: 'license-activation' | 'license-deactivate' | 'license-status';
   ok: boolean;
-  changed: boolean;
   nodes: NodeLicenseResult[];
   summary: string;
 }
@@ -56,20 +55,31 @@ function reasonOf(err: unknown): string {
   return cause instanceof Error ? cause.message : String(cause);
 }
 
+/** The UI's view of a license run: each node's state, expiry and why. */
+function licenseTable(book: ProgressBook, results: Map<string, NodeLicenseResult>): string {
+  return entriesTable(book.entries, 'node', [
+    { head: 'expires', cell: (e) => results.get(e.name)?.expires },
+    { head: 'note', cell: (e) => results.get(e.name)?.reason ?? results.get(e.name)?.warning },
+  ]);
+}
+
 async function eachNode(
   input: LicenseInput,
+  operation: LicenseResult['operation'],
   work: (node: LicenseNode) => Promise<NodeLicenseResult>,
-): Promise<NodeLicenseResult[]> {
-  const finished: NodeLicenseResult[] = [];
+): Promise<{ book: ProgressBook; nodes: NodeLicenseResult[] }> {
+  const book = new ProgressBook(
+    operation,
+    input.cluster,
+    input.nodes.map((n) => n.name),
+    'node',
+  );
+  const finished = new Map<string, NodeLicenseResult>();
   const phase = () =>
-    showPhase(`${finished.length}/${input.nodes.length} nodes`, [
-      detailsTable(
-        ['node', 'outcome', 'expires', 'note'],
-        finished.map((n) => [n.node, n.outcome, n.expires, n.reason ?? n.warning]),
-      ),
-    ]);
+    book.phase(`${finished.size}/${input.nodes.length} nodes`, licenseTable(book, finished));
   phase();
-  return mapWithLimit(input.nodes, input.section.concurrency, async (node) => {
+  const nodes = await mapWithLimit(input.nodes, input.section.concurrency, async (node) => {
+    book.at(node.name, 'running');
     let r: NodeLicenseResult;
     try {
       r = await work(node);
@@ -77,16 +87,17 @@ async function eachNode(
       if (isCancellation(err)) throw err; // a cancelled run ends cancelled, not "failed" per node
       r = { node: node.name, outcome: 'failed', reason: reasonOf(err) };
     }
-    finished.push(r);
+    finished.set(r.node, r);
+    if (r.outcome === 'activated' || r.outcome === 'deactivated') book.changed(r.node, r.outcome);
+    book.finish(r.node, r.outcome, r.reason ?? r.warning);
     phase();
     return r;
   });
+  return { book, nodes };
 }
 
 function finish(
-  input: LicenseInput,
-  operation: LicenseResult['operation'],
-  nodes: NodeLicenseResult[],
+  { book, nodes }: { book: ProgressBook; nodes: NodeLicenseResult[] },
   ok: boolean,
 ): LicenseResult {
   const count = (o: NodeLicenseResult['outcome']) => nodes.filter((n) => n.outcome === o).length;
@@ -95,17 +106,12 @@ function finish(
     .map((o) => `${count(o)} ${o}`);
   const warned = nodes.filter((n) => n.warning).length;
   const summary = [...parts, ...(warned ? [`${warned} expiring soon`] : [])].join(', ') || 'no nodes';
-  showPhase(summary, [
-    detailsTable(
-      ['node', 'outcome', 'expires', 'note'],
-      nodes.map((n) => [n.node, n.outcome, n.expires, n.reason ?? n.warning]),
-    ),
-  ]);
+  book.phase(summary, licenseTable(book, new Map(nodes.map((n) => [n.node, n]))));
+  const changed = nodes.some((n) => n.outcome === 'activated' || n.outcome === 'deactivated');
   return {
-    cluster: input.cluster,
-    operation,
+    ...book.envelope(changed),
+    operation: book.operation as LicenseResult['operation'],
     ok,
-    changed: nodes.some((n) => n.outcome === 'activated' || n.outcome === 'deactivated'),
     nodes,
     summary,
   };
@@ -116,7 +122,7 @@ export async function licenseActivation(input: LicenseInput & { force: boolean }
   if (input.nodes.length === 0)
     throw ApplicationFailure.nonRetryable('license.hosts: no nodes to activate', FailureTypes.BadInput);
   const acts = activitiesFor(input);
-  const nodes = await eachNode(input, async (node) => {
+  const run = await eachNode(input, 'license-activation', async (node) => {
     const r = await acts.licenseActivate.executeWithOptions(
       { summary: `${node.name}: license check, activate, verify` },
       [{ node, driver: driverOf(input), force: input.force }],
@@ -124,17 +130,15 @@ export async function licenseActivation(input: LicenseInput & { force: boolean }
     return { node: node.name, outcome: r.outcome, expires: r.expires };
   });
   return finish(
-    input,
-    'license-activation',
-    nodes,
-    nodes.every((n) => n.outcome !== 'failed'),
+    run,
+    run.nodes.every((n) => n.outcome !== 'failed'),
   );
 }
 
 /** `license-deactivate`: frees each node's seat (node-remove uses it). */
 export async function licenseDeactivate(input: LicenseInput): Promise<LicenseResult> {
   const acts = activitiesFor(input);
-  const nodes = await eachNode(input, async (node) => {
+  const run = await eachNode(input, 'license-deactivate', async (node) => {
     const r = await acts.licenseDeactivate.executeWithOptions(
       { summary: `${node.name}: license deactivate` },
       [{ node, driver: driverOf(input) }],
@@ -142,10 +146,8 @@ export async function licenseDeactivate(input: LicenseInput): Promise<LicenseRes
     return { node: node.name, outcome: r.released ? 'deactivated' : 'not-active' };
   });
   return finish(
-    input,
-    'license-deactivate',
-    nodes,
-    nodes.every((n) => n.outcome !== 'failed'),
+    run,
+    run.nodes.every((n) => n.outcome !== 'failed'),
   );
 }
 
@@ -157,7 +159,7 @@ export async function licenseStatus(input: LicenseInput): Promise<LicenseResult>
   // A status report waits minutes, not hours, for the service: a late report is no report.
   const acts = activitiesFor(input, '5 minutes');
   const now = new Date(); // workflow time: deterministic on replay
-  const nodes = await eachNode(input, async (node) => {
+  const run = await eachNode(input, 'license-status', async (node) => {
     const s = await acts.licenseCheck.executeWithOptions({ summary: `${node.name}: license check` }, [
       { node, driver: driverOf(input) },
     ]);
@@ -177,9 +179,7 @@ export async function licenseStatus(input: LicenseInput): Promise<LicenseResult>
     };
   });
   return finish(
-    input,
-    'license-status',
-    nodes,
-    nodes.every((n) => n.outcome === 'active' && !n.warning),
+    run,
+    run.nodes.every((n) => n.outcome === 'active' && !n.warning),
   );
 }

@@ -1,12 +1,12 @@
 import { FailureTypes } from '../common/errors';
-import { ApplicationFailure, executeChild, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, executeChild, workflowInfo } from '@temporalio/workflow';
 import type { NodeInfo } from '../common/lb';
-import { Phase } from '../common/search-attributes';
 import { licenseActivation } from './license';
 import { play } from './play';
 import { storageNode } from './storage';
 import { withClusterLock } from './lock';
 import { acts, opResult, type NodeOperationResult, type NodeJoinInput } from './node-operations';
+import { ProgressBook } from './progress';
 
 /**
  * `node-join`, seed 000's "further nodes": the pre-cluster test (every problem at once), then
@@ -16,13 +16,21 @@ import { acts, opResult, type NodeOperationResult, type NodeJoinInput } from './
 export async function nodeJoin(input: NodeJoinInput): Promise<NodeOperationResult> {
   const { joining: node, settings } = input;
   const result = opResult(input, 'node-join', node.name);
+  const book = new ProgressBook('node-join', input.cluster, [node.name], 'node');
+  result.entries = book.entries;
   const did = (what: string, changed: boolean | string[] | number) => {
     if (Array.isArray(changed) ? changed.length : changed) {
-      result.changes.push(Array.isArray(changed) ? `${what} on ${changed.join(', ')}` : what);
+      const change = Array.isArray(changed) ? `${what} on ${changed.join(', ')}` : what;
+      result.changes.push(change);
       result.changed = true;
+      book.changed(node.name, change);
     }
   };
-  const phase = (p: string) => upsertSearchAttributes([{ key: Phase, value: `${node.name}: ${p}` }]);
+  const phase = (p: string) => {
+    if (p === 'done') book.finishAll();
+    else book.at(node.name, p);
+    book.phase(`${node.name}: ${p}`);
+  };
   return withClusterLock(input, 'node-join', async () => {
     phase('pre-cluster test');
     const reference = input.nodes.find((n) => n.name === input.reference) as NodeInfo;

@@ -1,10 +1,11 @@
-import { defineQuery, defineSignal, proxyActivities } from '@temporalio/workflow';
+import { defineSignal, proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { nonRetryableFailureTypes } from '../common/errors';
 import type { NodeInfo, NodesInput } from '../common/lb';
 import type { LicenseInput } from '../common/license';
 import type { StorageInput } from '../common/storage';
 import type { HostRecap, PlayInput } from '../common/play';
+import type { OperationProgress, ProgressEntry, ResultEnvelope } from '../common/progress';
 import type { UnderLock } from './lock';
 
 // What every node operation shares: activity options, the progress and result shapes, the
@@ -34,7 +35,8 @@ export type NodePhase =
 
 export type NodeOutcome = 'done' | 'failed' | 'skipped' | 'left-drained' | 'not-run';
 
-export interface NodeReport {
+/** A node's entry in the progress (its `name` is the node), with what a trip out of the LB adds. */
+export interface NodeReport extends ProgressEntry {
   node: string;
   batch: number;
   phase: NodePhase;
@@ -47,8 +49,8 @@ export interface NodeReport {
   timings: { totalMs: number; drainMs: number; actionMs: number; healthMs: number; lbMs: number };
 }
 
-export interface RollingProgress {
-  operation: string;
+/** The progress every node operation answers: the common shape, its entries also as `nodes`. */
+export interface RollingProgress extends OperationProgress {
   batch: number;
   batches: number;
   paused: boolean;
@@ -59,9 +61,8 @@ export interface RollingProgress {
   log: string[];
 }
 
-export interface RollingResult {
-  cluster: string;
-  operation: string;
+export interface RollingResult extends ResultEnvelope {
+  /** The entries, by their operator's name. */
   nodes: NodeReport[];
   /** Nodes deliberately left out of the LB (policy leave-drained): a human must look at them. */
   leftDrained: string[];
@@ -75,7 +76,6 @@ export interface RollingInput extends NodesInput {
   action?: PlayInput;
 }
 
-export const rollingProgressQuery = defineQuery<RollingProgress>('progress');
 export const pauseSignal = defineSignal('pause');
 export const resumeSignal = defineSignal('resume');
 export const abortSignal = defineSignal<[string?]>('abort');
@@ -92,17 +92,14 @@ export function sessionsCommand(input: NodesInput): string | undefined {
   return undefined;
 }
 
-export interface NodeOperationResult {
-  cluster: string;
-  operation: string;
+export interface NodeOperationResult extends ResultEnvelope {
   node: string;
-  changed: boolean;
   changes: string[];
   notes: string[];
 }
 
 export function opResult(input: NodesInput, operation: string, node: string): NodeOperationResult {
-  return { cluster: input.cluster, operation, node, changed: false, changes: [], notes: [] };
+  return { cluster: input.cluster, operation, node, changed: false, entries: [], changes: [], notes: [] };
 }
 
 export interface NodeJoinInput extends NodesInput, UnderLock {

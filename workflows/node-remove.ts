@@ -15,6 +15,7 @@ export async function nodeRemove(input: NodeRemoveInput): Promise<NodeOperationR
   return withClusterLock(input, 'node-remove', async () => {
     const runner = new NodeRunner(input, 'node-remove');
     const r = runner.report(node, 1);
+    result.entries = runner.progress.nodes;
     const lb = input.loadBalancer;
     const inLb = lb ? (await acts.lbMemberViews({ lb, member: node.member })).some((v) => v.present) : false;
     if (lb && inLb) {
@@ -69,6 +70,7 @@ export async function nodeRemove(input: NodeRemoveInput): Promise<NodeOperationR
     }
     result.changes = r.changes;
     result.changed = r.changes.length > 0;
+    runner.finish(r, 'done');
     upsertSearchAttributes([{ key: Phase, value: 'done' }]);
     return result;
   });

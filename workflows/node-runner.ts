@@ -1,12 +1,14 @@
-import { condition, executeChild, setHandler, workflowInfo } from '@temporalio/workflow';
+import { condition, executeChild, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { Phase } from '../common/search-attributes';
 import type { NodeInfo } from '../common/lb';
 import { emptyRecap, type BatchResult, type HostRecap, type PlayInput, type PlaySpec } from '../common/play';
 import { playBatch } from './play';
-import { detailsTable, showPhase } from './ui';
+import { entriesTable } from '../common/progress';
+import { answerProgress } from './progress';
+import { showPhase } from './ui';
 import {
   acts,
   sessionsCommand,
-  rollingProgressQuery,
   type NodePhase,
   type NodeOutcome,
   type NodeReport,
@@ -24,7 +26,7 @@ function withoutHosts(p: PlaySpec): Omit<PlaySpec, 'hosts'> {
  * the progress the query shows; the caller decides what happens around it.
  */
 export class NodeRunner {
-  readonly progress: RollingProgress;
+  readonly progress: Omit<RollingProgress, 'entries' | 'done' | 'total'>;
   readonly skipped = new Set<string>();
   private readonly started = Date.now();
 
@@ -32,12 +34,23 @@ export class NodeRunner {
     private readonly input: RollingInput,
     operation: string,
   ) {
-    this.progress = { operation, batch: 0, batches: 0, paused: false, aborting: false, nodes: [], log: [] };
-    setHandler(rollingProgressQuery, () => this.progress);
+    this.progress = {
+      operation,
+      cluster: input.cluster,
+      phase: 'starting',
+      batch: 0,
+      batches: 0,
+      paused: false,
+      aborting: false,
+      nodes: [],
+      log: [],
+    };
+    answerProgress(() => ({ ...this.progress, entries: this.progress.nodes }));
   }
 
   report(node: NodeInfo, batch: number): NodeReport {
     const r: NodeReport = {
+      name: node.name,
       node: node.name,
       batch,
       phase: 'waiting',
@@ -56,25 +69,31 @@ export class NodeRunner {
     r.phase = phase;
     this.log(`${r.node}: ${phase}`);
     const active = this.progress.nodes.filter((n) => n.phase !== 'waiting' && n.phase !== 'finished');
-    showPhase(
-      [
-        this.progress.batches ? `batch ${this.progress.batch}/${this.progress.batches}` : '',
-        active.map((n) => `${n.node} ${n.phase}`).join(', '),
-      ]
-        .filter(Boolean)
-        .join(': '),
-      [
-        detailsTable(
-          ['node', 'batch', 'phase', 'sessions left', 'outcome'],
-          this.progress.nodes.map((n) => [n.node, n.batch, n.phase, n.sessionsLeft, n.outcome]),
-        ),
-      ],
-    );
+    this.progress.phase = [
+      this.progress.batches ? `batch ${this.progress.batch}/${this.progress.batches}` : '',
+      active.map((n) => `${n.node} ${n.phase}`).join(', '),
+    ]
+      .filter(Boolean)
+      .join(': ');
+    showPhase(this.progress.phase, [
+      entriesTable(this.progress.nodes, 'node', [
+        { head: 'batch', cell: (n) => (n as NodeReport).batch },
+        { head: 'sessions left', cell: (n) => (n as NodeReport).sessionsLeft },
+        { head: 'changes', cell: (n) => n.changes.length },
+      ]),
+    ]);
+  }
+
+  /** The run's own phase (waiting, done): the Phase attribute and the progress say the same. */
+  runPhase(value: string) {
+    this.progress.phase = value;
+    upsertSearchAttributes([{ key: Phase, value }]);
   }
 
   finish(r: NodeReport, outcome: NodeOutcome, reason?: string) {
     r.outcome = outcome;
     r.reason = reason;
+    r.summary = reason;
     r.phase = 'finished';
     this.log(`${r.node}: ${outcome}${reason ? ` (${reason})` : ''}`);
   }

@@ -1,12 +1,9 @@
 import {
   ActivityFailure,
   ApplicationFailure,
-  defineQuery,
   executeChild,
   isCancellation,
   proxyActivities,
-  setHandler,
-  upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
@@ -27,7 +24,7 @@ import {
   type PlaySpec,
   type PlayTask,
 } from '../common/play';
-import { Phase } from '../common/search-attributes';
+import { ProgressBook } from './progress';
 
 const { runTask } = proxyActivities<Activities>({
   startToCloseTimeout: '2 hours',
@@ -38,15 +35,6 @@ const { runTask } = proxyActivities<Activities>({
     nonRetryableErrorTypes: nonRetryableFailureTypes,
   },
 });
-
-export interface PlayProgress {
-  play: string;
-  batch: number;
-  batches: number;
-  task?: string;
-}
-
-export const playProgressQuery = defineQuery<PlayProgress | undefined>('progress');
 
 export interface PlayBatchInput {
   play: Omit<PlaySpec, 'hosts'>;
@@ -61,23 +49,23 @@ export interface PlayBatchInput {
  * play over many hosts keeps every history small; a failure budget stops the remaining batches.
  */
 export async function play(input: PlayInput): Promise<PlayResult> {
-  const result: PlayResult = { cluster: input.cluster, tasks: [], recap: {} };
-  let progress: PlayProgress | undefined;
-  setHandler(playProgressQuery, () => progress);
+  const names = [...new Set(input.plays.flatMap((p) => p.hosts.map((h) => h.target.name)))];
+  const book = new ProgressBook('play', input.cluster, names);
+  const result: PlayResult = { ...book.envelope(false), tasks: [], recap: {} };
   for (const [p, spec] of input.plays.entries()) {
     const batches = serialBatches(spec.hosts, spec.serial);
     const play = { ...spec, hosts: undefined };
     for (const [b, hosts] of batches.entries()) {
-      progress = { play: spec.name, batch: b + 1, batches: batches.length };
-      upsertSearchAttributes([
-        { key: Phase, value: `play ${p + 1}/${input.plays.length} batch ${b + 1}/${batches.length}` },
-      ]);
+      for (const h of hosts)
+        book.at(h.target.name, `${spec.name}: batch ${b + 1}/${batches.length}`).outcome = undefined;
+      book.phase(`play ${p + 1}/${input.plays.length} batch ${b + 1}/${batches.length}`);
       const batch = await executeChild(playBatch, {
         workflowId: `${workflowInfo().workflowId}/play-${p + 1}/batch-${b + 1}`,
         args: [{ play, hosts, check: input.check, diff: input.diff, tags: input.tags }],
       });
       result.tasks.push(...batch.tasks);
       for (const [host, recap] of Object.entries(batch.recap)) mergeRecap(result.recap, host, recap);
+      recordBatch(book, batch);
       const failed = hosts.filter(
         (h) => batch.recap[h.target.name]?.failed || batch.recap[h.target.name]?.unreachable,
       ).length;
@@ -88,8 +76,17 @@ export async function play(input: PlayInput): Promise<PlayResult> {
     }
     if (result.aborted) break;
   }
-  upsertSearchAttributes([{ key: Phase, value: result.aborted ? 'aborted' : 'done' }]);
+  result.changed = Object.values(result.recap).some((r) => r.changed > 0);
+  book.phase(result.aborted ? 'aborted' : 'done');
   return result;
+}
+
+/** A finished batch in the progress: what changed on each host, and how the host stands. */
+function recordBatch(book: ProgressBook, batch: BatchResult): void {
+  for (const t of batch.tasks)
+    for (const h of t.hosts) if (h.status === 'changed') book.changed(h.host, t.task);
+  for (const [host, r] of Object.entries(batch.recap))
+    book.finish(host, r.failed ? 'failed' : r.unreachable ? 'unreachable' : r.changed ? 'changed' : 'ok');
 }
 
 function mergeRecap(into: Record<string, HostRecap>, host: string, add: HostRecap): void {

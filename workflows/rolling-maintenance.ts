@@ -1,13 +1,7 @@
-import {
-  CancellationScope,
-  condition,
-  isCancellation,
-  setHandler,
-  upsertSearchAttributes,
-} from '@temporalio/workflow';
+import { CancellationScope, condition, isCancellation, setHandler } from '@temporalio/workflow';
 import type { NodeInfo } from '../common/lb';
-import { emptyRecap, serialBatches } from '../common/play';
-import { Phase } from '../common/search-attributes';
+import { serialBatches } from '../common/play';
+import { approvalDue, countsAsFailed, reasonToStop, rollingRecap } from '../common/rolling';
 import { msUntilWindow } from '../common/window';
 import { approveSignal } from './db';
 import { withClusterLock } from './lock';
@@ -57,6 +51,8 @@ async function roll(input: RollingInput, operation: string): Promise<RollingResu
   const result: RollingResult = {
     cluster: input.cluster,
     operation,
+    changed: false,
+    entries: progress.nodes,
     nodes: progress.nodes,
     leftDrained: [],
     recap: {},
@@ -80,18 +76,16 @@ async function roll(input: RollingInput, operation: string): Promise<RollingResu
         const wait = msUntilWindow(Date.now(), m.window);
         if (wait > 0) {
           progress.waitingFor = `maintenance window (${m.window.start}-${m.window.end} ${m.window.timezone}), opens in ${Math.round(wait / 60_000)} min`;
-          upsertSearchAttributes([
-            { key: Phase, value: `waiting for the maintenance window before batch ${b + 1}` },
-          ]);
+          runner.runPhase(`waiting for the maintenance window before batch ${b + 1}`);
           runner.log(progress.waitingFor);
           await condition(() => progress.aborting || progress.paused, wait);
           continue;
         }
       }
-      if (m.approve === 'each' || (m.approve === 'first' && b === 0)) {
+      if (approvalDue(m.approve, b)) {
         const seen = approvals;
         progress.waitingFor = `approval of batch ${b + 1}/${batches.length} (signal approve)`;
-        upsertSearchAttributes([{ key: Phase, value: `waiting for approval of batch ${b + 1}` }]);
+        runner.runPhase(`waiting for approval of batch ${b + 1}`);
         const approved = await condition(
           () => approvals > seen || progress.aborting,
           m.approvalTimeoutSeconds * 1000,
@@ -114,39 +108,35 @@ async function roll(input: RollingInput, operation: string): Promise<RollingResu
     if (result.aborted) break;
 
     await Promise.all(nodes.map((node, i) => maintainNode(input, runner, node, reports[b][i], result)));
-    failed += reports[b].filter((r) => r.outcome === 'failed' || r.outcome === 'left-drained').length;
-    if ((failed / input.nodes.length) * 100 > m.maxFailPercentage && b < batches.length - 1) {
-      result.aborted = `${failed} of ${input.nodes.length} nodes failed, over the failure budget (maxFailPercentage ${m.maxFailPercentage})`;
-      break;
-    }
-    if (progress.aborting && b < batches.length - 1) {
-      result.aborted = 'aborted by operator';
+    failed += reports[b].filter((r) => countsAsFailed(r.outcome)).length;
+    const stop = reasonToStop({
+      batch: b,
+      batches: batches.length,
+      failed,
+      nodes: input.nodes.length,
+      maxFailPercentage: m.maxFailPercentage,
+      aborting: progress.aborting,
+    });
+    if (stop) {
+      result.aborted = stop;
       break;
     }
   }
   for (const r of result.nodes) if (!r.outcome) runner.finish(r, 'not-run');
-  for (const r of result.nodes) {
-    const recap = (result.recap[r.node] ??= emptyRecap());
-    if (r.outcome === 'failed' || r.outcome === 'left-drained') recap.failed++;
-    else if (r.outcome === 'skipped' || r.outcome === 'not-run') recap.skipped++;
-    else recap.ok++;
-    recap.changed += r.changes.length;
-  }
+  result.recap = rollingRecap(result.nodes);
+  result.changed = result.nodes.some((n) => n.changes.length > 0);
   result.leftDrained = result.nodes.filter((r) => r.outcome === 'left-drained').map((r) => r.node);
   if (result.leftDrained.length)
     result.notes.push(`LEFT OUT OF THE LB (policy leave-drained): ${result.leftDrained.join(', ')}`);
   if (result.aborted) result.notes.push(`stopped early: ${result.aborted}`);
-  upsertSearchAttributes([
-    {
-      key: Phase,
-      value: [
-        result.aborted ? 'stopped early' : 'done',
-        result.leftDrained.length ? `LEFT DRAINED: ${result.leftDrained.join(', ')}` : '',
-      ]
-        .filter(Boolean)
-        .join('; '),
-    },
-  ]);
+  runner.runPhase(
+    [
+      result.aborted ? 'stopped early' : 'done',
+      result.leftDrained.length ? `LEFT DRAINED: ${result.leftDrained.join(', ')}` : '',
+    ]
+      .filter(Boolean)
+      .join('; '),
+  );
   return result;
 }
 

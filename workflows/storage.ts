@@ -7,7 +7,8 @@ import type { ModuleName } from '../common/modules';
 import { addToRecap, statusOf, type HostRecap } from '../common/play';
 import type { StorageInput } from '../common/storage';
 import { withClusterLock, type UnderLock } from './lock';
-import { showPhase } from './ui';
+import type { ResultEnvelope } from '../common/progress';
+import { ProgressBook } from './progress';
 
 // Shared storage, seeds 000-003: the same path with the same owner on every node, served by NFS
 // (kernel nfsd or nfs-ganesha) or a GlusterFS replica volume. Every step converges, so a re-run on
@@ -31,12 +32,10 @@ export interface ClientMount {
   reason?: string;
 }
 
-export interface StorageResult {
-  cluster: string;
+export interface StorageResult extends ResultEnvelope {
   operation: 'storage-export' | 'storage-expand' | 'storage-attach' | 'storage-detach';
   kind: 'nfs' | 'glusterfs';
   ok: boolean;
-  changed: boolean;
   /** `host: what changed`, in order. */
   changes: string[];
   recap: Record<string, HostRecap>;
@@ -45,15 +44,39 @@ export interface StorageResult {
   failures: string[];
 }
 
-/** One converging step on one host, recorded Ansible-style. */
+/** One converging step on one host, recorded Ansible-style and in the progress (an entry per host). */
 class Steps {
-  constructor(readonly result: StorageResult) {}
+  private readonly book: ProgressBook;
+
+  constructor(
+    readonly result: StorageResult,
+    hosts: HostTarget[],
+  ) {
+    this.book = new ProgressBook(
+      result.operation,
+      result.cluster,
+      uniqueHosts(hosts).map((h) => h.name),
+    );
+    result.entries = this.book.entries;
+  }
+
+  phase(name: string): void {
+    this.book.phase(name);
+  }
+
+  /** The end: every host not failed is changed or ok. */
+  done(phase?: string): void {
+    this.book.finishAll();
+    if (phase) this.book.phase(phase);
+  }
 
   record(host: string, what: string, changed: boolean): void {
     addToRecap(this.result.recap, host, changed ? 'changed' : 'ok');
+    this.book.entry(host);
     if (changed) {
       this.result.changes.push(`${host}: ${what}`);
       this.result.changed = true;
+      this.book.changed(host, what);
     }
   }
 
@@ -70,20 +93,20 @@ class Steps {
 
   fail(host: string, why: string): void {
     addToRecap(this.result.recap, host, 'failed');
+    this.book.finish(host, 'failed', why);
     this.result.failures.push(why);
     this.result.ok = false;
   }
 }
 
-const phase = (p: string) => showPhase(p);
 const FORKS = 10;
 
 /**
  * Refuses before any change when the service user's ids differ between hosts (seed 002 checks
  * 1001:1001 on every node): a mismatch would show files with the wrong owner on some nodes.
  */
-async function ownerIdsAgree(input: StorageInput, hosts: HostTarget[]): Promise<void> {
-  phase('owner ids');
+async function ownerIdsAgree(steps: Steps, input: StorageInput, hosts: HostTarget[]): Promise<void> {
+  steps.phase('owner ids');
   const problems = await acts.storageOwnerProblems({ hosts, owner: input.section.owner });
   if (problems.length)
     throw ApplicationFailure.nonRetryable(
@@ -94,7 +117,7 @@ async function ownerIdsAgree(input: StorageInput, hosts: HostTarget[]): Promise<
 }
 
 async function serviceAccount(steps: Steps, input: StorageInput, hosts: HostTarget[]): Promise<void> {
-  phase('service user');
+  steps.phase('service user');
   const { user, uid, gid } = input.section.owner;
   const group = input.section.owner.group ?? user;
   await mapWithLimit(hosts, FORKS, async (h) => {
@@ -115,6 +138,7 @@ function emptyResult(input: StorageInput, operation: StorageResult['operation'])
   return {
     cluster: input.cluster,
     operation,
+    entries: [],
     kind: input.section.kind,
     ok: true,
     changed: false,
@@ -129,7 +153,7 @@ function emptyResult(input: StorageInput, operation: StorageResult['operation'])
 /** The GlusterFS side: pool, bricks, volume (and, for expand, the new bricks, rebalance, heal). */
 async function glusterServers(steps: Steps, input: StorageInput, expand: boolean): Promise<void> {
   const g = input.section.glusterfs!;
-  phase('glusterd and trusted pool');
+  steps.phase('glusterd and trusted pool');
   await mapWithLimit(input.servers, FORKS, async (s) => {
     await steps.task(s, 'glusterfs-server', 'package', { name: ['glusterfs-server'] });
     // No mode here: the brick root carries the volume root's owner and mode (set from a client).
@@ -137,7 +161,7 @@ async function glusterServers(steps: Steps, input: StorageInput, expand: boolean
   });
   for (const c of await acts.glusterPeers({ servers: input.servers, timeoutSeconds: g.peerTimeoutSeconds }))
     steps.record(input.servers[0].name, c, true);
-  phase(expand ? 'adding bricks, rebalance, heal' : `volume ${g.volume}`);
+  steps.phase(expand ? 'adding bricks, rebalance, heal' : `volume ${g.volume}`);
   for (const c of await acts.glusterVolume({
     server: input.servers[0],
     volume: g.volume,
@@ -155,7 +179,7 @@ async function nfsServer(steps: Steps, input: StorageInput): Promise<void> {
   const nfs = input.section.nfs!;
   const { owner } = input.section;
   const server = input.servers[0];
-  phase(`NFS exports on ${server.name} (${nfs.backend})`);
+  steps.phase(`NFS exports on ${server.name} (${nfs.backend})`);
   await steps.task(server, 'NFS server packages', 'package', {
     name: nfs.backend === 'kernel' ? ['nfs-kernel-server'] : ['nfs-ganesha', 'nfs-ganesha-vfs'],
   });
@@ -179,7 +203,7 @@ async function nfsServer(steps: Steps, input: StorageInput): Promise<void> {
 async function mountClients(steps: Steps, input: StorageInput, clients: HostTarget[]): Promise<HostTarget[]> {
   const { section } = input;
   const c = section.clients;
-  phase('client mounts');
+  steps.phase('client mounts');
   const support = await mapWithLimit(clients, FORKS, (h) =>
     acts.mountSupport({ host: h, kind: section.kind }),
   );
@@ -257,7 +281,7 @@ async function crossCheck(steps: Steps, input: StorageInput, mounted: HostTarget
     if (input.clients.length >= 2) r.ok = false;
     return;
   }
-  phase('cross-node check');
+  steps.phase('cross-node check');
   const [writer, reader] = mounted;
   const { ms } = await acts.storageCrossCheck({
     writer,
@@ -279,21 +303,23 @@ export async function storageNode(
   input: StorageInput & { node: HostTarget; detach: boolean },
 ): Promise<StorageResult> {
   const result = emptyResult(input, input.detach ? 'storage-detach' : 'storage-attach');
-  const steps = new Steps(result);
+  const steps = new Steps(result, [input.node]);
   const { mountPoint } = input.section.clients;
   if (input.detach) {
-    phase(`unmounting ${mountPoint}`);
+    steps.phase(`unmounting ${mountPoint}`);
     await steps.task(input.node, `${mountPoint} unmounted, fstab entry removed`, 'mount', {
       path: mountPoint,
       state: 'absent',
     });
+    steps.done();
     return result;
   }
-  await ownerIdsAgree(input, uniqueHosts([...input.servers, input.node]));
+  await ownerIdsAgree(steps, input, uniqueHosts([...input.servers, input.node]));
   await serviceAccount(steps, input, [input.node]);
   const mounted = await mountClients(steps, input, [input.node]);
   const peer = input.clients.find((c) => c.name !== input.node.name);
   if (mounted.length && peer) await crossCheck(steps, input, [input.node, peer]);
+  steps.done();
   return result;
 }
 
@@ -301,15 +327,15 @@ export async function storageNode(
 export async function storageExport(input: StorageInput & UnderLock): Promise<StorageResult> {
   return withClusterLock(input, 'storage-export', async () => {
     const result = emptyResult(input, 'storage-export');
-    const steps = new Steps(result);
     const everyone = uniqueHosts([...input.servers, ...input.clients]);
-    await ownerIdsAgree(input, everyone);
+    const steps = new Steps(result, everyone);
+    await ownerIdsAgree(steps, input, everyone);
     await serviceAccount(steps, input, everyone);
     if (input.section.kind === 'nfs') await nfsServer(steps, input);
     else await glusterServers(steps, input, false);
     const mounted = await mountClients(steps, input, input.clients);
     await crossCheck(steps, input, mounted);
-    phase(result.ok ? 'done' : 'done with failures');
+    steps.done(result.ok ? 'done' : 'done with failures');
     return result;
   });
 }
@@ -323,13 +349,13 @@ export async function storageExpand(input: StorageInput): Promise<StorageResult>
     );
   return withClusterLock(input, 'storage-expand', async () => {
     const result = emptyResult(input, 'storage-expand');
-    const steps = new Steps(result);
-    await ownerIdsAgree(input, input.servers);
+    const steps = new Steps(result, [...input.servers, ...input.clients]);
+    await ownerIdsAgree(steps, input, input.servers);
     await serviceAccount(steps, input, input.servers);
     await glusterServers(steps, input, true);
     const mounted = await mountClients(steps, input, input.clients);
     await crossCheck(steps, input, mounted);
-    phase(result.ok ? 'done' : 'done with failures');
+    steps.done(result.ok ? 'done' : 'done with failures');
     return result;
   });
 }

@@ -8,10 +8,3 @@ export function showPhase(phase: string, details: string[] = []): void {
   upsertSearchAttributes([{ key: Phase, value: phase.slice(0, 250) }]);
   setCurrentDetails([`**${phase}**`, ...details].join('\n\n'));
 }
-
-/** A markdown table for current details. */
-export function detailsTable(head: string[], rows: (string | number | undefined)[][]): string {
-  const line = (cells: (string | number | undefined)[]) =>
-    `| ${cells.map((c) => String(c ?? '').replace(/\|/g, '/')).join(' | ')} |`;
-  return [line(head), line(head.map(() => '---')), ...rows.map(line)].join('\n');
-}

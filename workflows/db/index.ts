@@ -4,10 +4,4 @@ export { replicationBootstrap, dbTopology } from './bootstrap';
 export { dbSwitchover } from './switchover';
 export { dbFailover } from './failover';
 export { dbRejoin } from './rejoin';
-export {
-  acknowledgeSignal,
-  approveSignal,
-  dbProgressQuery,
-  type DbOperationResult,
-  type DbProgress,
-} from './shared';
+export { acknowledgeSignal, approveSignal, type DbOperationResult } from './shared';

@@ -1,11 +1,4 @@
-import {
-  ApplicationFailure,
-  defineQuery,
-  defineSignal,
-  proxyActivities,
-  setHandler,
-  upsertSearchAttributes,
-} from '@temporalio/workflow';
+import { ApplicationFailure, defineSignal, proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../../activities';
 import {
   endpointOf,
@@ -16,7 +9,8 @@ import {
   type Topology,
 } from '../../common/db';
 import { nonRetryableFailureTypes, FailureTypes } from '../../common/errors';
-import { Phase } from '../../common/search-attributes';
+import type { ResultEnvelope } from '../../common/progress';
+import { ProgressBook } from '../progress';
 
 // Replication operations. Each step is one activity against one member; the order of steps is
 // what keeps "at most one writable member" true at every moment, so it is spelled out here.
@@ -40,23 +34,12 @@ export const probeActs = proxyActivities<Activities>({
   retry: { maximumAttempts: 2, initialInterval: '200 milliseconds' },
 });
 
-export interface DbProgress {
-  operation: string;
-  phase: string;
-  /** What happened so far, oldest first: the operator's running log. */
-  log: string[];
-}
-
-export const dbProgressQuery = defineQuery<DbProgress>('progress');
 export const approveSignal = defineSignal('approve');
 export const acknowledgeSignal = defineSignal('acknowledge');
 
-export interface DbOperationResult {
-  cluster: string;
-  operation: string;
+export interface DbOperationResult extends ResultEnvelope {
   primary?: string;
   previousPrimary?: string;
-  changed: boolean;
   /** Per member: what was changed on it (empty: nothing). */
   hosts: Record<string, string[]>;
   notes: string[];
@@ -65,34 +48,30 @@ export interface DbOperationResult {
   topology?: Topology;
 }
 
+/** A replication operation's progress (one entry per member) and its result, kept together. */
 export function tracker(operation: string, cluster: string, members: DbMember[]) {
-  const progress: DbProgress = { operation, phase: 'starting', log: [] };
-  setHandler(dbProgressQuery, () => progress);
+  const book = new ProgressBook(operation, cluster, members.map((m) => m.name), 'member');
   const started = Date.now();
   const result: DbOperationResult = {
-    cluster,
-    operation,
-    changed: false,
+    ...book.envelope(false),
     hosts: Object.fromEntries(members.map((m) => [m.name, []])),
     notes: [],
     timings: {},
   };
   return {
-    progress,
     result,
     phase(name: string) {
-      progress.phase = name;
-      progress.log.push(`${name}`);
-      upsertSearchAttributes([{ key: Phase, value: name }]);
+      if (name === 'done') book.finishAll();
+      book.phase(name);
     },
     changed(host: string, what: string) {
       (result.hosts[host] ??= []).push(what);
       result.changed = true;
-      progress.log.push(`${host}: ${what}`);
+      book.changed(host, what);
     },
     note(text: string) {
       result.notes.push(text);
-      progress.log.push(text);
+      book.note(text);
     },
     mark(moment: string) {
       result.timings[moment] = Date.now() - started;
