@@ -71,7 +71,12 @@ describe('one progress model', () => {
       const watched = await clusterflow('watch', handle.workflowId, '--json');
       expect(watched.code).toBe(0);
       const { result } = JSON.parse(watched.stdout) as {
-        result: { operation: string; cluster: string; changed: boolean; entries: OperationProgress['entries'] };
+        result: {
+          operation: string;
+          cluster: string;
+          changed: boolean;
+          entries: OperationProgress['entries'];
+        };
       };
       expect(result).toMatchObject({ operation: 'rolling-maintenance', cluster });
       expect(result.entries.map((e) => [e.name, e.outcome])).toEqual([

@@ -13,7 +13,12 @@ import { createLbActivities } from '../../activities/lb';
 import { nodeRequestsCommand } from '../../activities/lb/stale-busy';
 import { SshPool } from '../../activities/ssh/pool';
 import { labFiles, hostAddress, netnsOf, up } from '../../lab/hosts';
-import type { NodeOutcome, RollingInput, RollingProgress, RollingResult } from '../../workflows/node-operations';
+import type {
+  NodeOutcome,
+  RollingInput,
+  RollingProgress,
+  RollingResult,
+} from '../../workflows/node-operations';
 import type { rollingMaintenance } from '../../workflows/rolling-maintenance';
 import { setupLabLb, LB_CONFIG } from '../fixtures/lb/lab-lb';
 import { steadyLoad } from '../fixtures/http-load';

@@ -50,7 +50,12 @@ export interface DbOperationResult extends ResultEnvelope {
 
 /** A replication operation's progress (one entry per member) and its result, kept together. */
 export function tracker(operation: string, cluster: string, members: DbMember[]) {
-  const book = new ProgressBook(operation, cluster, members.map((m) => m.name), 'member');
+  const book = new ProgressBook(
+    operation,
+    cluster,
+    members.map((m) => m.name),
+    'member',
+  );
   const started = Date.now();
   const result: DbOperationResult = {
     ...book.envelope(false),
