@@ -23,7 +23,14 @@ import { hostsOf, loadInventory, targetFor, type Inventory } from './inventory';
 export const ClusterSpecSchema = z.strictObject({
   cluster: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'lower-case letters, digits and dashes'),
   /** Relative to the spec file. `-i` on the command line overrides it. */
-  inventory: z.string().optional(),
+  // One path: a YAML block of several lines here is a mistake, not a file name.
+  inventory: z
+    .string()
+    .refine(
+      (p) => ![...p].some((c) => c.charCodeAt(0) < 32),
+      'one file path, without line breaks or control characters',
+    )
+    .optional(),
   database: DatabaseSectionSchema.optional(),
   storage: StorageSectionSchema.optional(),
   loadBalancer: LoadBalancerSectionSchema.optional(),
