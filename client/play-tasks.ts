@@ -1,7 +1,10 @@
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { z } from 'zod';
 import { MODULE_NAMES, type ModuleName } from '../common/modules';
 import type { PlayTask } from '../common/play';
+import type { TaskControl } from '../common/task-control';
+import { expressionSyntaxError } from '../common/templates';
 import { parseStrict } from '../common/parse-strict';
 import {
   ACTIONS_NOT_YET,
@@ -25,6 +28,18 @@ const asList = (v: unknown, split = false): string[] =>
         .map((s) => s.trim())
         .filter(Boolean);
 
+/** A role's copy sources are in its files/, template sources in its templates/, then the role itself. */
+export interface SourceDirs {
+  copy: string[];
+  template: string[];
+}
+
+function sourceFile(base: string | SourceDirs, module: 'copy' | 'template', src: string): string {
+  const dirs = typeof base === 'string' ? [base] : base[module];
+  const candidates = dirs.map((d) => path.resolve(d, src));
+  return candidates.find((f) => existsSync(f)) ?? candidates[0];
+}
+
 export interface RawTask {
   /** Where it is, for messages: `site.yml: play 1 ("web") task 2`. */
   at: string;
@@ -37,7 +52,8 @@ export interface RawTask {
 export function checkTask(
   raw: unknown,
   where: string,
-  baseDir: string,
+  /** Where a relative `src` is found: beside the playbook, or a role's files/ and templates/. */
+  baseDir: string | SourceDirs,
   handler: boolean,
   problems: string[],
 ): RawTask | undefined {
@@ -65,6 +81,7 @@ export function checkTask(
   }
   const parsed = parseStrict(TaskKeywordsSchema, keywords);
   if (parsed.problems) problems.push(...parsed.problems.map((p) => `${where}: ${p}`));
+  if (parsed.data) problems.push(...controlProblems(parsed.data).map((p) => `${where}: ${p}`));
   if (modules.length !== 1) {
     if (problems.length === before)
       problems.push(
@@ -88,9 +105,55 @@ export function checkTask(
     !path.isAbsolute(src) &&
     !src.includes('{{')
   ) {
-    args = { ...args, src: path.resolve(baseDir, src) };
+    args = { ...args, src: sourceFile(baseDir, module, src) };
   }
   return { at: where, keywords: parsed.data, module, args: args as Record<string, unknown> };
+}
+
+const CONDITION_KEYS = ['when', 'until', 'changed_when', 'failed_when'] as const;
+
+/** What the task's control keywords say that cannot run: a syntax error, two loops, until unregistered. */
+function controlProblems(k: z.output<typeof TaskKeywordsSchema>): string[] {
+  const problems: string[] = [];
+  for (const key of CONDITION_KEYS)
+    for (const [i, c] of (k[key] ?? []).entries()) {
+      if (typeof c !== 'string') continue;
+      const text = c.trim().replace(/^\{\{(.*)\}\}$/s, '$1');
+      const error = expressionSyntaxError(text);
+      if (error) problems.push(`${key}${(k[key]?.length ?? 0) > 1 ? `[${i}]` : ''}: ${error}`);
+    }
+  const loops = (['loop', 'with_items', 'with_dict'] as const).filter((l) => k[l] !== undefined);
+  if (loops.length > 1) problems.push(`${loops.join(', ')}: a task has one loop`);
+  if (k.loop_control && !loops.length) problems.push('loop_control: the task has no loop');
+  if ((k.retries !== undefined || k.delay !== undefined) && !k.until)
+    problems.push(`${k.retries !== undefined ? 'retries' : 'delay'}: only with until`);
+  return problems;
+}
+
+/** The keywords that steer a task's module, as the activity takes them; undefined when none. */
+export function taskControl(k: z.output<typeof TaskKeywordsSchema>): TaskControl | undefined {
+  const loopKind = (['loop', 'with_items', 'with_dict'] as const).find((l) => k[l] !== undefined);
+  const control: TaskControl = {
+    when: k.when,
+    register: k.register,
+    loop: loopKind ? { items: loopItemsOf(k[loopKind]), kind: loopKind } : undefined,
+    loopVar: k.loop_control?.loop_var,
+    indexVar: k.loop_control?.index_var,
+    label: k.loop_control?.label,
+    changedWhen: k.changed_when,
+    failedWhen: k.failed_when,
+    until: k.until,
+    retries: k.retries,
+    delay: k.delay,
+    vars: k.vars,
+  };
+  const set = Object.fromEntries(Object.entries(control).filter(([, v]) => v !== undefined));
+  return Object.keys(set).length ? (set as TaskControl) : undefined;
+}
+
+/** A bare name (`with_items: users`, as older plays write it) is the variable's value. */
+function loopItemsOf(v: unknown): unknown {
+  return typeof v === 'string' && /^\s*[A-Za-z_][A-Za-z0-9_.]*\s*$/.test(v) ? `{{ ${v.trim()} }}` : v;
 }
 
 /** Handler names a notification reaches: handlers of that name and those that `listen` to it. */
@@ -111,6 +174,7 @@ export function playTasks(
   }));
   const build = (t: RawTask, after: number): PlayTask => {
     const name = t.keywords.name ?? t.module;
+    const control = taskControl(t.keywords);
     const notify: string[] = [];
     for (const topic of asList(t.keywords.notify)) {
       const reached = notifiedHandlers(topic, named);
@@ -132,6 +196,7 @@ export function playTasks(
       become: t.keywords.become ?? playBecome,
       tags: asList(t.keywords.tags, true),
       ignoreErrors: t.keywords.ignore_errors === true,
+      ...(control ? { control } : {}),
     };
   };
   return {

@@ -1,12 +1,40 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseAnsibleYaml as parse } from './yaml';
-import type { PlayInput, PlaySpec } from '../common/play';
+import type { PlayInput, PlaySpec, PlayTask } from '../common/play';
 import { parseStrict } from '../common/parse-strict';
-import { taskArguments } from '../common/task-arguments';
+import { taskArguments, unknownArguments } from '../common/task-arguments';
 import { selectHosts, targetFor, varsOf, type Inventory } from './inventory';
-import { checkTask, playTasks, type RawTask } from './play-tasks';
+import { playSections, type ScopedTask, type TaskScope } from './play-sections';
+import { playTasks } from './play-tasks';
 import { NOT_YET, PLAY_KEYS, PLAY_KEYS_NOT_YET, PlaySchema, unknownKey } from './playbook-keywords';
+
+/** A role's task: the role's variables below its own, the role line's `when` and `tags` before its own. */
+function inScope(task: PlayTask, scope: TaskScope | undefined): PlayTask {
+  if (!scope) return task;
+  const control = {
+    ...task.control,
+    defaults: scope.defaults,
+    vars: { ...scope.vars, ...task.control?.vars },
+    ...(scope.when.length ? { when: [...scope.when, ...(task.control?.when ?? [])] } : {}),
+  };
+  return { ...task, role: scope.role, tags: [...new Set([...scope.tags, ...task.tags])], control };
+}
+
+/** Names a run gives values to: what the play's tasks register or set with set_fact. */
+function runtimeNames(tasks: PlayTask[]): string[] {
+  return tasks.flatMap((t) => [
+    ...(t.control?.register ? [t.control.register] : []),
+    ...(t.module === 'set_fact' ? Object.keys(t.args) : []),
+  ]);
+}
+
+/** Whether a template in the arguments names one of these variables. */
+function mentions(args: unknown, names: string[]): boolean {
+  if (!names.length) return false;
+  const text = JSON.stringify(args);
+  return names.some((n) => new RegExp(`\\b${n}\\b`).test(text));
+}
 
 export class PlaybookError extends Error {
   /** Every problem found, each naming the file, play, task and key. */
@@ -74,24 +102,26 @@ export function loadPlaybook(
     const parsed = parseStrict(PlaySchema, keys);
     if (parsed.problems) problems.push(...parsed.problems.map((m) => `${where}: ${m}`));
     // The tasks are checked even when the play is wrong, so one run names every problem.
-    const list = (k: 'tasks' | 'handlers') => (Array.isArray(body[k]) ? (body[k] as unknown[]) : []);
-    const rawTasks = list('tasks').map((t, i) =>
-      checkTask(t, `${where} task ${i + 1}`, baseDir, false, problems),
-    );
-    const rawHandlers = list('handlers').map((t, i) =>
-      checkTask(t, `${where} handler ${i + 1}`, baseDir, true, problems),
-    );
+    const sections = playSections(body, where, baseDir, problems);
     const spec = parsed.data;
     // Notifications need every handler; a task already refused is simply not looked at again.
-    if (!rawHandlers.every(Boolean)) return undefined;
+    if (!sections.handlersComplete) return undefined;
     const { tasks, handlers } = playTasks(
-      rawTasks.filter((t) => t !== undefined),
-      rawHandlers as RawTask[],
+      sections.tasks.map((t) => t.raw),
+      sections.handlers.map((t) => t.raw),
       spec?.become,
       problems,
     );
+    const scoped = (list: PlayTask[], from: ScopedTask[]) =>
+      list.map((t, i) => ({ task: inScope(t, from[i].scope), at: from[i].raw.at }));
     if (!spec) return undefined;
-    return { spec, where, tasks, handlers };
+    return {
+      spec,
+      where,
+      tasks: scoped(tasks, sections.tasks),
+      handlers: scoped(handlers, sections.handlers),
+      flushAfter: sections.flushAfter,
+    };
   });
   if (problems.length) throw new PlaybookError(problems);
 
@@ -100,23 +130,32 @@ export function loadPlaybook(
       ? undefined
       : new Set(Array.isArray(options.limit) ? options.limit : selectHosts(inv, options.limit));
   const plays: PlaySpec[] = structured.map((play) => {
-    const { spec, where, tasks, handlers } = play!;
+    const { spec, tasks: scopedTasks, handlers: scopedHandlers, flushAfter } = play!;
+    const tasks = scopedTasks.map((t) => t.task);
+    const handlers = scopedHandlers.map((t) => t.task);
     const name = spec.name ?? spec.hosts;
     const names = selectHosts(inv, spec.hosts).filter((h) => !limitSet || limitSet.has(h));
     const hosts = names.map((h) => ({
       target: targetFor(inv, h),
       vars: { ...varsOf(inv, h), ...spec.vars, ...options.extraVars },
     }));
-    const labelled = [
-      ...tasks.map((t, i) => ({ t, at: `${where} task ${i + 1} ("${t.name}")` })),
-      ...handlers.map((t, i) => ({ t, at: `${where} handler ${i + 1} ("${t.name}")` })),
-    ];
+    const labelled = [...scopedTasks, ...scopedHandlers].map(({ task: t, at }) => ({
+      t,
+      at: `${at} ("${t.name}")`,
+    }));
     // Pre-flight: every task on every host, as the activity will check it, before anything runs.
+    // A task whose arguments depend on the run (a loop item, a registered result, a fact it sets,
+    // a condition that may skip it) has only its keys checked here; the rest when it runs.
+    const runtime = runtimeNames([...tasks, ...handlers]);
     for (const host of hosts) {
       for (const { t, at } of labelled) {
-        const checked = taskArguments(t.module, t.args, host.vars);
-        if (checked.problems)
-          throw new PlaybookError(checked.problems.map((m) => `${at} on ${host.target.name}: ${m}`));
+        const deferred = Boolean(t.control?.when || t.control?.loop) || mentions(t.args, runtime);
+        const problems = deferred
+          ? unknownArguments(t.module, t.args)
+          : taskArguments(t.module, t.args, { ...t.control?.defaults, ...host.vars, ...t.control?.vars })
+              .problems;
+        if (problems?.length)
+          throw new PlaybookError(problems.map((m) => `${at} on ${host.target.name}: ${m}`));
       }
     }
     return {
@@ -127,6 +166,7 @@ export function loadPlaybook(
       forks: spec.forks ?? options.forks,
       tasks,
       handlers,
+      ...(flushAfter.length ? { flushAfter } : {}),
     };
   });
   if (plays.every((p) => p.hosts.length === 0))

@@ -27,6 +27,9 @@ export const PLAY_KEYS = [
   'forks',
   'tasks',
   'handlers',
+  'pre_tasks',
+  'post_tasks',
+  'roles',
 ];
 /** Who runs a task and how it connects, at play and task level alike: not ours yet. */
 const WHO_AND_HOW_KEYS_NOT_YET = [
@@ -40,9 +43,6 @@ const WHO_AND_HOW_KEYS_NOT_YET = [
 ];
 /** Ansible's play keywords (and playbook entries) that we refuse until they are implemented. */
 export const PLAY_KEYS_NOT_YET = [
-  'pre_tasks',
-  'post_tasks',
-  'roles',
   'import_playbook',
   'include',
   'include_playbook',
@@ -72,18 +72,27 @@ export const PLAY_KEYS_NOT_YET = [
   'gather_timeout',
 ];
 /** Task keys we implement; a handler also takes `listen`. */
-export const TASK_KEYS = ['name', 'notify', 'become', 'tags', 'ignore_errors'];
-/** Ansible's task keywords that we refuse until they are implemented. */
-export const TASK_KEYS_NOT_YET = [
+export const TASK_KEYS = [
+  'name',
+  'notify',
+  'become',
+  'tags',
+  'ignore_errors',
   'when',
   'register',
   'loop',
+  'with_items',
+  'with_dict',
   'loop_control',
   'until',
   'retries',
   'delay',
   'changed_when',
   'failed_when',
+  'vars',
+];
+/** Ansible's task keywords that we refuse until they are implemented. */
+export const TASK_KEYS_NOT_YET = [
   'delegate_to',
   'delegate_facts',
   'local_action',
@@ -92,7 +101,6 @@ export const TASK_KEYS_NOT_YET = [
   'block',
   'rescue',
   'always',
-  'vars',
   'args',
   'environment',
   ...WHO_AND_HOW_KEYS_NOT_YET,
@@ -118,12 +126,8 @@ export const ACTIONS_NOT_YET = [
   'import_role',
   'import_playbook',
   'include_vars',
-  'set_fact',
   'set_stats',
   'meta',
-  'debug',
-  'fail',
-  'assert',
   'pause',
   'add_host',
   'group_by',
@@ -169,6 +173,22 @@ const Names = z.union([
 ]);
 const Bool = z.boolean({ error: 'true or false (a templated keyword is not supported yet)' });
 /** The keywords of a task or handler, once the module key is set apart. */
+/** A condition or a list of them (AND): bare Jinja expressions, or booleans. */
+const Conditions = z
+  .union([z.string(), z.boolean(), z.array(z.union([z.string(), z.boolean()]))])
+  .transform((v) => (Array.isArray(v) ? v : [v]));
+const VarName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'a variable name: letters, digits and _');
+const Count = z.union([z.number().int().min(0), z.string().regex(/^\d+$/).transform(Number)]);
+const Seconds = z.union([
+  z.number().min(0),
+  z
+    .string()
+    .regex(/^\d+(\.\d+)?$/)
+    .transform(Number),
+]);
+// A list, or an expression that gives one ("{{ users }}", or a bare name as older plays write it).
+const LoopList = z.union([z.array(z.unknown()), z.string()]);
+
 export const TaskKeywordsSchema = z.strictObject({
   name: z.union([z.string(), z.number().transform(String)]).optional(),
   notify: Names.optional(),
@@ -177,6 +197,24 @@ export const TaskKeywordsSchema = z.strictObject({
   // Ansible splits a string of tags at commas.
   tags: Names.optional(),
   ignore_errors: Bool.optional(),
+  when: Conditions.optional(),
+  register: VarName.optional(),
+  loop: LoopList.optional(),
+  with_items: LoopList.optional(),
+  with_dict: z.union([z.record(z.string(), z.unknown()), z.string()]).optional(),
+  loop_control: z
+    .strictObject({
+      loop_var: VarName.optional(),
+      index_var: VarName.optional(),
+      label: z.string().optional(),
+    })
+    .optional(),
+  until: Conditions.optional(),
+  retries: Count.optional(),
+  delay: Seconds.optional(),
+  changed_when: Conditions.optional(),
+  failed_when: Conditions.optional(),
+  vars: z.record(VarName, z.unknown()).optional(),
 });
 
 const SerialSchema = z.union([
@@ -208,6 +246,9 @@ export const PlaySchema = z.strictObject({
   forks: z.number().int().positive().optional(),
   tasks: z.array(z.unknown()).nullable().default([]),
   handlers: z.array(z.unknown()).nullable().default([]),
+  pre_tasks: z.array(z.unknown()).nullable().default([]),
+  post_tasks: z.array(z.unknown()).nullable().default([]),
+  roles: z.array(z.unknown()).nullable().default([]),
 });
 
 /** An unknown key: the known one it most likely meant, else what is known (`what`). */

@@ -193,6 +193,28 @@ export const WaitForArgs = z
   })
   .refine((a) => Boolean(a.port) !== Boolean(a.path), 'give exactly one of port or path');
 
+// The modules that are language rather than a change on a host: they run on the worker.
+export const DebugArgs = z
+  .strictObject({
+    msg: z.unknown().optional(),
+    var: z.string().optional(),
+    verbosity: numeric(z.number().int().min(0)).default(0),
+  })
+  .refine((a) => a.msg === undefined || a.var === undefined, 'give msg or var, not both');
+const Conditions = z.union([z.string(), z.boolean(), z.array(z.union([z.string(), z.boolean()]))]);
+export const AssertArgs = z.strictObject({
+  that: Conditions,
+  fail_msg: z.unknown().optional(),
+  msg: z.unknown().optional(),
+  success_msg: z.unknown().optional(),
+  quiet: Bool.default(false),
+});
+export const FailArgs = z.strictObject({ msg: z.unknown().default('Failed as requested from task') });
+/** set_fact: every key a variable (Ansible's `cacheable` is accepted; facts are not cached across plays). */
+export const SetFactArgs = z
+  .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'a variable name: letters, digits, _'), z.unknown())
+  .refine((a) => Object.keys(a).some((k) => k !== 'cacheable'), 'set_fact sets at least one variable');
+
 /** Every module, by the name a task uses. */
 export const ModuleArgs = {
   command: CommandArgs,
@@ -210,7 +232,14 @@ export const ModuleArgs = {
   group: GroupArgs,
   mount: MountArgs,
   wait_for: WaitForArgs,
+  debug: DebugArgs,
+  assert: AssertArgs,
+  fail: FailArgs,
+  set_fact: SetFactArgs,
 } as const;
+
+/** Modules that need no host: they run on the worker, on the task's variables. */
+export const WORKER_MODULES: readonly ModuleName[] = ['debug', 'assert', 'fail', 'set_fact'];
 
 export type ModuleName = keyof typeof ModuleArgs;
 export const MODULE_NAMES = Object.keys(ModuleArgs) as ModuleName[];
@@ -231,4 +260,12 @@ export interface ModuleResult {
   rc?: number;
   stdout?: string;
   stderr?: string;
+  /** set_fact: variables for the host's later tasks. */
+  ansibleFacts?: Record<string, unknown>;
+  /** A loop's results, one per item. */
+  results?: ModuleResult[];
+  /** The loop item (or its label) a result belongs to. */
+  item?: unknown;
+  /** What a module adds to the value `register` stores (debug's var, assert's evaluated).  */
+  data?: Record<string, unknown>;
 }

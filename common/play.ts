@@ -1,6 +1,7 @@
 import type { HostTarget } from './hosts';
 import type { ModuleName, ModuleResult } from './modules';
 import type { ResultEnvelope } from './progress';
+import type { TaskControl } from './task-control';
 
 /** How many hosts per batch: a number, a percentage, or a ramp whose last step repeats (`[1, "25%", "50%"]`). */
 export type Serial = number | string | (number | string)[];
@@ -14,6 +15,10 @@ export interface PlayTask {
   become?: boolean;
   tags: string[];
   ignoreErrors: boolean;
+  /** when, register, loop, until, changed_when, failed_when, vars: absent when the task has none. */
+  control?: TaskControl;
+  /** The role it comes from, for output and `--list-tasks`. */
+  role?: string;
 }
 
 export interface PlayHost {
@@ -30,6 +35,8 @@ export interface PlaySpec {
   forks: number;
   tasks: PlayTask[];
   handlers: PlayTask[];
+  /** Indexes into `tasks` after which the notified handlers run (end of pre_tasks, of tasks, flush_handlers). */
+  flushAfter?: number[];
 }
 
 export interface PlayInput {

@@ -23,3 +23,12 @@ export function taskArguments(
   const parsed = parseStrict(ModuleArgs[module], rendered, [module]);
   return parsed.problems ? { problems: parsed.problems } : { args: parsed.data };
 }
+
+/**
+ * The arguments a module does not take, from the task as written: what can be checked of a task
+ * whose values only the run gives (a loop item, a registered result).
+ */
+export function unknownArguments(module: ModuleName, args: unknown): string[] {
+  const parsed = parseStrict(ModuleArgs[module], args, [module]);
+  return (parsed.problems ?? []).filter((m) => /: unknown key/.test(m));
+}

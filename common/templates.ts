@@ -1,10 +1,77 @@
 import nunjucks from 'nunjucks';
+import { addAnsibleFilters } from './jinja-ansible';
 
 // Jinja2 templates as ansible-core renders them, in nunjucks: rendering is computation only, with no
 // loader, so the client (before a play starts) and the worker (as it runs) render alike. A bundle
 // for the workflow sandbox would take nunjucks' browser build, which has no file loaders.
 
+// nunjucks 3.2 compiles a test's arguments without commas between them, so Ansible's
+// `x is version('10.5', '>=')` would not compile: its compiler emits them as a list, as for filters.
+interface TestCompiler {
+  _emit(code: string): void;
+  compile(node: unknown, frame: unknown): void;
+  _compileAggregate(node: unknown, frame: unknown, start?: string, end?: string): void;
+}
+type IsNode = { left: unknown; right: { name?: { value: string }; value?: string; args?: unknown } };
+const compilerProto = (
+  nunjucks as unknown as { compiler: { Compiler: { prototype: TestCompiler & Record<string, unknown> } } }
+).compiler.Compiler.prototype;
+compilerProto.compileIs = function (this: TestCompiler, node: IsNode, frame: unknown) {
+  const test = node.right.name ? node.right.name.value : node.right.value;
+  this._emit(`env.getTest(${JSON.stringify(test)}).call(context, `);
+  this.compile(node.left, frame);
+  if (node.right.args) this._compileAggregate(node.right.args, frame, ',');
+  this._emit(') === true');
+};
+
+// nunjucks compares with JavaScript's `==`: lists by identity and "1" equal to 1. Jinja compares
+// values, as Python does: `out.stdout_lines == ['a', 'b']` holds when the lines are those.
+export function valuesEqual(a: unknown, b: unknown): boolean {
+  if (Array.isArray(a) && Array.isArray(b))
+    return a.length === b.length && a.every((x, i) => valuesEqual(x, b[i]));
+  if (a && b && typeof a === 'object' && typeof b === 'object' && !Array.isArray(a) && !Array.isArray(b)) {
+    const ka = Object.keys(a);
+    const kb = Object.keys(b);
+    return (
+      ka.length === kb.length &&
+      ka.every((k) => Object.hasOwn(b, k) && valuesEqual((a as Vars)[k], (b as Vars)[k]))
+    );
+  }
+  if (a instanceof nunjucks.runtime.SafeString || b instanceof nunjucks.runtime.SafeString)
+    return String(a) === String(b);
+  return a === b;
+}
+(nunjucks.runtime as unknown as Record<string, unknown>).__cfEqual = valuesEqual;
+type CompareNode = { expr: unknown; ops: { type: string; expr: unknown }[] };
+compilerProto.compileCompare = function (this: TestCompiler, node: CompareNode, frame: unknown) {
+  const [op] = node.ops;
+  if (node.ops.length === 1 && (op.type === '==' || op.type === '!=')) {
+    this._emit(op.type === '==' ? 'runtime.__cfEqual(' : '!runtime.__cfEqual(');
+    this.compile(node.expr, frame);
+    this._emit(', ');
+    this.compile(op.expr, frame);
+    this._emit(')');
+    return;
+  }
+  const ops: Record<string, string> = {
+    '===': '===',
+    '!==': '!==',
+    '<': '<',
+    '>': '>',
+    '<=': '<=',
+    '>=': '>=',
+    '==': '==',
+    '!=': '!=',
+  };
+  this.compile(node.expr, frame);
+  for (const o of node.ops) {
+    this._emit(` ${ops[o.type]} `);
+    this.compile(o.expr, frame);
+  }
+};
+
 const env = new nunjucks.Environment(null, { autoescape: false, throwOnUndefined: true });
+addAnsibleFilters(env);
 
 /** Jinja2's sandbox bound: a longer range is a typo (`range(1e9)`) that would hang the worker. */
 export const MAX_RANGE = 100_000;
@@ -23,9 +90,53 @@ env.addGlobal('range', (start: number, stop?: number, step = 1): number[] => {
 
 export type Vars = Record<string, unknown>;
 
+// Variables are templates too, evaluated when read, as in Ansible: a role's `motd_file: "{{ root
+// }}/motd"` is rendered where a task uses it, with the variables of that task, and a variable
+// nobody reads is never rendered (so never fails). Each read is rendered once per task.
+const LAZY = Symbol('lazy variables');
+
+const hasTemplate = (v: unknown, depth = 0): boolean =>
+  typeof v === 'string'
+    ? v.includes('{{') || v.includes('{%')
+    : depth < 20 && !!v && typeof v === 'object' && Object.values(v).some((x) => hasTemplate(x, depth + 1));
+
+export function lazyVars(vars: Vars): Vars {
+  if ((vars as { [LAZY]?: boolean })[LAZY]) return vars;
+  const rendered = new Map<string, unknown>();
+  const reading = new Set<string>();
+  const proxy: Vars = new Proxy(vars, {
+    get(target, key, receiver) {
+      if (key === LAZY) return true;
+      if (typeof key !== 'string' || !Object.hasOwn(target, key)) return Reflect.get(target, key, receiver);
+      if (rendered.has(key)) return rendered.get(key);
+      const raw = target[key];
+      if (!hasTemplate(raw)) return raw;
+      if (reading.has(key)) throw new Error(`recursive loop detected in template: ${key} uses itself`);
+      reading.add(key);
+      try {
+        const value = renderValue(raw, proxy, []);
+        rendered.set(key, value);
+        return value;
+      } finally {
+        reading.delete(key);
+      }
+    },
+  });
+  return proxy;
+}
+
+// nunjucks copies the variables into each render's context, which would read (so render) every
+// one of them; lazy ones are kept behind the copy instead, looked up on use.
+const lib = (nunjucks as unknown as { lib: { extend(a: object, b: object): object } }).lib;
+const extend = lib.extend;
+lib.extend = (a: object, b: object) =>
+  b && (b as { [LAZY]?: boolean })[LAZY] && a && Object.keys(a).length === 0
+    ? Object.create(b)
+    : extend(a, b);
+
 /** Renders Jinja-like template text with host vars (nunjucks: Jinja2's syntax in JavaScript). */
 export function renderTemplate(text: string, vars: Vars): string {
-  return env.renderString(text, vars);
+  return env.renderString(text, lazyVars(vars));
 }
 
 /** A template in a task's arguments that did not render: where it sits (`['argv', 2]`) and why. */
@@ -38,7 +149,8 @@ export class TemplateError extends Error {
   }
 }
 
-const WHOLE_EXPRESSION = /^\s*\{\{([^}]*)\}\}\s*$/;
+// Exactly one expression, nothing around it: `"{{ x }}\n"` is text, as in ansible-core.
+const WHOLE_EXPRESSION = /^\{\{([^}]*)\}\}$/;
 
 // A filter that hands back the expression's value itself: nunjucks only ever returns text.
 // Rendering is synchronous, so one slot is enough.
@@ -48,11 +160,21 @@ env.addFilter('__clusterflow_value', (v: unknown) => {
   return '';
 });
 
-/** The value of one `{{ expr }}`, with its type; undefined when nunjucks would refuse to print it. */
-function expressionValue(expression: string, vars: Vars): unknown {
+/** The value of one Jinja expression (`{{ expr }}` without the braces), with its type. */
+export function expressionValue(expression: string, vars: Vars): unknown {
   evaluated = undefined;
-  env.renderString(`{{ (${expression}) | __clusterflow_value }}`, vars);
+  env.renderString(`{{ (${expression}) | __clusterflow_value }}`, lazyVars(vars));
   return evaluated instanceof nunjucks.runtime.SafeString ? evaluated.toString() : evaluated;
+}
+
+/** An expression's syntax error, or undefined when it parses: checked before a play starts. */
+export function expressionSyntaxError(expression: string): string | undefined {
+  try {
+    new nunjucks.Template(`{{ (${expression}) }}`, env, undefined, true);
+    return undefined;
+  } catch (err) {
+    return (err as Error).message.split('\n').pop()?.trim();
+  }
 }
 
 function renderString(value: string, vars: Vars): unknown {
@@ -72,6 +194,10 @@ function renderString(value: string, vars: Vars): unknown {
  * would be the decimal 644, mode 01204). A template that fails throws a TemplateError naming it.
  */
 export function renderArgs(value: unknown, vars: Vars, at: PropertyKey[] = []): unknown {
+  return renderValue(value, lazyVars(vars), at);
+}
+
+function renderValue(value: unknown, vars: Vars, at: PropertyKey[]): unknown {
   if (typeof value === 'string') {
     if (!value.includes('{{') && !value.includes('{%')) return value;
     try {
@@ -81,9 +207,9 @@ export function renderArgs(value: unknown, vars: Vars, at: PropertyKey[] = []): 
       throw new TemplateError(at, (err as Error).message.split('\n').pop()?.trim() ?? '');
     }
   }
-  if (Array.isArray(value)) return value.map((v, i) => renderArgs(v, vars, [...at, i]));
+  if (Array.isArray(value)) return value.map((v, i) => renderValue(v, vars, [...at, i]));
   if (value && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, renderArgs(v, vars, [...at, k])]));
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, renderValue(v, vars, [...at, k])]));
   }
   return value;
 }

@@ -24,6 +24,7 @@ import {
   type PlaySpec,
   type PlayTask,
 } from '../common/play';
+import { registeredValue } from '../common/task-control';
 import { ProgressBook } from './progress';
 
 const { runTask } = proxyActivities<Activities>({
@@ -102,11 +103,17 @@ export async function playBatch(input: PlayBatchInput): Promise<BatchResult> {
   for (const h of live)
     out.recap[h.target.name] = { ok: 0, changed: 0, unreachable: 0, failed: 0, skipped: 0 };
   const notified = new Map<string, Set<string>>();
+  // What each host's tasks registered and set (set_fact): seen by its later tasks, above play and
+  // inventory vars as in Ansible. Rebuilt from the activities' results when history replays.
+  const learned = new Map<string, Record<string, unknown>>();
 
   const runOnHosts = async (task: PlayTask, hosts: PlayHost[], handler: boolean) => {
-    const results = await mapWithLimit(hosts, play.forks, (h) => runOne(task, h, check, diff));
+    const results = await mapWithLimit(hosts, play.forks, (h) =>
+      runOne(task, h, learned.get(h.target.name), check, diff),
+    );
     out.tasks.push({ play: play.name, task: task.name, handler, hosts: results });
     for (const r of results) {
+      learn(learned, task, r);
       addToRecap(out.recap, r.host, r.status);
       if (r.status === 'changed')
         for (const n of task.notify)
@@ -120,21 +127,44 @@ export async function playBatch(input: PlayBatchInput): Promise<BatchResult> {
     live = live.filter((h) => !dropped.has(h.target.name));
   };
 
-  for (const task of play.tasks.filter((t) => taskSelected(t, input.tags))) {
-    if (live.length === 0) break;
-    await runOnHosts(task, live, false);
+  // Notified handlers run once per host, in the order they are defined: at the end of the batch,
+  // and where the play flushes them (after pre_tasks, after tasks, at meta: flush_handlers).
+  const flush = async () => {
+    for (const handler of play.handlers) {
+      const hosts = live.filter((h) => notified.get(h.target.name)?.has(handler.name));
+      if (hosts.length) await runOnHosts(handler, hosts, true);
+    }
+    notified.clear();
+  };
+  for (const [i, task] of play.tasks.entries()) {
+    if (taskSelected(task, input.tags)) {
+      if (live.length === 0) break;
+      await runOnHosts(task, live, false);
+    }
+    if (play.flushAfter?.includes(i)) await flush();
   }
-  // Handlers run once per host at the end of its batch, in the order they are defined.
-  for (const handler of play.handlers) {
-    const hosts = live.filter((h) => notified.get(h.target.name)?.has(handler.name));
-    if (hosts.length) await runOnHosts(handler, hosts, true);
-  }
+  await flush();
   return out;
+}
+
+/** A host's registered result and set facts, for its later tasks. */
+function learn(learned: Map<string, Record<string, unknown>>, task: PlayTask, r: HostTaskResult): void {
+  const register = task.control?.register;
+  const facts = r.result?.ansibleFacts;
+  if (!register && !facts) return;
+  const mine = learned.get(r.host) ?? {};
+  if (facts) Object.assign(mine, facts);
+  if (register)
+    mine[register] = r.result
+      ? registeredValue(r.result)
+      : { failed: true, changed: false, unreachable: r.status === 'unreachable', msg: r.reason };
+  learned.set(r.host, mine);
 }
 
 async function runOne(
   task: PlayTask,
   host: PlayHost,
+  learned: Record<string, unknown> | undefined,
   check: boolean,
   diff: boolean,
 ): Promise<HostTaskResult> {
@@ -144,10 +174,11 @@ async function runOne(
       host: host.target,
       module: task.module,
       args: task.args,
-      vars: host.vars,
+      vars: learned ? { ...host.vars, ...learned } : host.vars,
       check,
       diff,
       become: task.become,
+      ...(task.control ? { control: task.control } : {}),
     });
     return { host: name, status: task.ignoreErrors && result.failed ? 'ok' : statusOf(result), result };
   } catch (err) {

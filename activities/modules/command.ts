@@ -48,8 +48,9 @@ async function runGuarded(ctx: ModuleContext, a: Guards, line: string): Promise<
   const result: ModuleResult = {
     changed: true,
     rc: r.exitCode ?? undefined,
-    stdout: r.stdout,
-    stderr: r.stderr,
+    // As Ansible's command module: the output without its last line break.
+    stdout: r.stdout.replace(/\r?\n$/, ''),
+    stderr: r.stderr.replace(/\r?\n$/, ''),
     msg: r.timedOut ? 'timed out' : r.cancelled ? 'cancelled' : `rc=${r.exitCode ?? r.signal}`,
   };
   if (r.exitCode !== 0) result.failed = true;

@@ -3,6 +3,7 @@ import { blockinfile, copy, file, ini, lineinfile, properties, template } from '
 import { command, shell } from './command';
 import type { ModuleRunner } from './context';
 import { group, user } from './accounts';
+import { assert, debug, fail, setFact } from './language';
 import { mount } from './mount';
 import { packageModule } from './package';
 import { service } from './service';
@@ -25,6 +26,10 @@ export const MODULES: { [K in ModuleName]: ModuleRunner<never> } = {
   group,
   mount,
   wait_for: waitFor,
+  debug,
+  assert,
+  fail,
+  set_fact: setFact,
 };
 
 export { ModuleArgs };

@@ -1,0 +1,155 @@
+import { conditionHolds, loopItems, undefinedNames } from '../../common/conditions';
+import { versionTest } from '../../common/jinja-ansible';
+import { registeredValue } from '../../common/task-control';
+import { expressionSyntaxError, expressionValue, renderArgs } from '../../common/templates';
+
+// Ansible's expression language as roles use it in `when`, `that` and templates: Jinja2 with
+// Ansible's filters and tests, Python's truthiness, and conditions as bare expressions.
+
+const v = (expr: string, vars: Record<string, unknown> = {}) => expressionValue(expr, vars);
+
+describe('conditions', () => {
+  it('hold when every one of a list holds (AND), booleans included', () => {
+    expect(conditionHolds(['x == 1', 'y'], { x: 1, y: true })).toBe(true);
+    expect(conditionHolds(['x == 1', 'y'], { x: 1, y: false })).toBe(false);
+    expect(conditionHolds([true, false], {})).toBe(false);
+    expect(conditionHolds(undefined, {})).toBe(true);
+  });
+
+  it('use Python truthiness: an empty list, mapping or text is false', () => {
+    expect(conditionHolds(['items'], { items: [] })).toBe(false);
+    expect(conditionHolds(['m'], { m: {} })).toBe(false);
+    expect(conditionHolds(['s'], { s: '' })).toBe(false);
+    expect(conditionHolds(['items'], { items: [0] })).toBe(true);
+  });
+
+  it('take a templated condition too, its text "False" being false', () => {
+    expect(conditionHolds(['{{ flag }}'], { flag: 'False' })).toBe(false);
+    expect(conditionHolds(['{{ flag }}'], { flag: true })).toBe(true);
+  });
+
+  it('test definedness, registered results and membership as roles write them', () => {
+    const r = registeredValue({ changed: true, msg: '', rc: 0, stdout: 'a\nb\n' });
+    expect(conditionHolds(['missing is not defined', 'r is changed', 'r is succeeded'], { r })).toBe(true);
+    expect(conditionHolds(['r is failed'], { r })).toBe(false);
+    expect(conditionHolds(["'b' in r.stdout_lines", 'r.rc == 0'], { r })).toBe(true);
+    expect(conditionHolds(['x is none'], { x: null })).toBe(true);
+    expect(conditionHolds(["ansible_os_family == 'Debian'"], { ansible_os_family: 'Debian' })).toBe(true);
+  });
+
+  it('compare versions as the version test does', () => {
+    expect(conditionHolds(["v is version('10.5', '>=')"], { v: '10.11.6-MariaDB' })).toBe(true);
+    expect(versionTest('2.9', '2.10', '<')).toBe(true);
+    expect(versionTest('1.0', '1.0.0', '==')).toBe(true);
+    expect(() => versionTest('1', '2', 'about')).toThrow(/unknown operator/);
+  });
+
+  it('find a syntax error before the play runs', () => {
+    expect(expressionSyntaxError('x ==')).toMatch(/unexpected/);
+    expect(expressionSyntaxError("x is version('1', '>')")).toBeUndefined();
+  });
+});
+
+describe("Ansible's filters", () => {
+  it('read booleans as Ansible does and choose with ternary', () => {
+    expect(['yes', 'on', 'True', '1', 1, true].map((x) => v('x | bool', { x }))).toEqual(Array(6).fill(true));
+    expect(['no', 'off', 'false', '0', '', 0].map((x) => v('x | bool', { x }))).toEqual(Array(6).fill(false));
+    expect(v("x | ternary('a', 'b')", { x: false })).toBe('b');
+  });
+
+  it('default only what is undefined, or also what is empty when asked', () => {
+    expect(v("missing | default('d')")).toBe('d');
+    expect(v("x | default('d')", { x: '' })).toBe('');
+    expect(v("x | default('d', true)", { x: '' })).toBe('d');
+  });
+
+  it('shape lists and mappings', () => {
+    const users = [
+      { name: 'a', admin: true },
+      { name: 'b', admin: false },
+    ];
+    expect(v("users | selectattr('admin') | map(attribute='name') | list", { users })).toEqual(['a']);
+    expect(v("users | rejectattr('admin') | map(attribute='name') | join(',')", { users })).toBe('b');
+    expect(v('m | dict2items', { m: { a: 1 } })).toEqual([{ key: 'a', value: 1 }]);
+    expect(v('l | items2dict', { l: [{ key: 'a', value: 1 }] })).toEqual({ a: 1 });
+    expect(v('a | combine(b)', { a: { x: 1, y: { z: 1 } }, b: { y: { w: 2 } } })).toEqual({
+      x: 1,
+      y: { w: 2 },
+    });
+    expect(v('a | combine(b, recursive=true)', { a: { y: { z: 1 } }, b: { y: { w: 2 } } })).toEqual({
+      y: { z: 1, w: 2 },
+    });
+    expect(v('[1, 2, 2, 3] | unique')).toEqual([1, 2, 3]);
+    expect(v('[1, 2] | union([2, 3])')).toEqual([1, 2, 3]);
+    expect(v('[1, 2, 3] | difference([2])')).toEqual([1, 3]);
+    expect(v("'a b  c' | split")).toEqual(['a', 'b', 'c']);
+  });
+
+  it('work on text and paths', () => {
+    expect(v("'host-01.example' | regex_replace('^host-(\\\\d+).*$', 'n\\\\1')")).toBe('n01');
+    expect(v("'MariaDB 10.11.6' | regex_search('[0-9.]+')")).toBe('10.11.6');
+    expect(v("'/etc/nginx/nginx.conf' | basename")).toBe('nginx.conf');
+    expect(v("'/etc/nginx/nginx.conf' | dirname")).toBe('/etc/nginx');
+    expect(v('"it\'s" | quote')).toBe(`'it'"'"'s'`);
+    expect(v("'secret' | b64encode | b64decode")).toBe('secret');
+    expect(v('x | to_json', { x: { a: [1] } })).toBe('{"a":[1]}');
+    expect(v('\'{"a": 1}\' | from_json')).toEqual({ a: 1 });
+  });
+
+  it('refuse a missing mandatory value with its message', () => {
+    expect(() => renderArgs('{{ x | mandatory }}', {})).toThrow(/Mandatory variable not defined/);
+  });
+});
+
+describe('loops', () => {
+  it('take a list, flatten one level for with_items, and pair a mapping for with_dict', () => {
+    expect(loopItems({ items: [1, [2, 3]], kind: 'loop' }, {})).toEqual([1, [2, 3]]);
+    expect(loopItems({ items: [1, [2, 3]], kind: 'with_items' }, {})).toEqual([1, 2, 3]);
+    expect(loopItems({ items: '{{ users }}', kind: 'loop' }, { users: ['a'] })).toEqual(['a']);
+    expect(loopItems({ items: { a: 1 }, kind: 'with_dict' }, {})).toEqual([{ key: 'a', value: 1 }]);
+  });
+
+  it('refuse something that is not a list, saying what it got', () => {
+    expect(() => loopItems({ items: '{{ s }}', kind: 'loop' }, { s: 'a,b' })).toThrow(
+      /loop expects a list, got the text "a,b"/,
+    );
+  });
+});
+
+describe('undefined variables in conditions', () => {
+  it('refuse a condition that reads one, as ansible-core does', () => {
+    expect(() => conditionHolds(['missing == 1'], {})).toThrow("'missing' is undefined");
+    expect(() => conditionHolds(['x.y == 1 and other'], { x: { y: 1 } })).toThrow("'other' is undefined");
+  });
+
+  it('let a condition ask about one, or give a default', () => {
+    expect(conditionHolds(['missing is not defined', 'missing.attr is undefined'], {})).toBe(true);
+    expect(conditionHolds(["missing | default('a') == 'a'", 'range(2) | length == 2'], {})).toBe(true);
+    expect(undefinedNames("item.name in users | map(attribute='name')", { item: {}, users: [] })).toEqual([]);
+  });
+});
+
+describe('variables are templates, rendered when read', () => {
+  it('render a variable that refers to others, keeping the type of a whole expression', () => {
+    expect(renderArgs('{{ file }}', { file: '{{ root }}/motd', root: '/srv' })).toBe('/srv/motd');
+    expect(renderArgs('{{ ports }}', { ports: '{{ [base, base + 1] }}', base: 80 })).toEqual([80, 81]);
+  });
+
+  it('never render one nobody reads, so a broken one only fails where it is used', () => {
+    expect(renderArgs('{{ ok }}', { ok: 'fine', broken: '{{ nope.deeper.still }}' })).toBe('fine');
+  });
+
+  it('refuse a variable that uses itself', () => {
+    expect(() => renderArgs('{{ a }}', { a: '{{ b }}', b: '{{ a }}' })).toThrow(/recursive loop/);
+  });
+});
+
+describe('comparisons', () => {
+  it('compare lists and mappings by value, and text with numbers as different, as Jinja does', () => {
+    expect(v("lines == ['a', 'b']", { lines: ['a', 'b'] })).toBe(true);
+    expect(v("m != {'a': 1}", { m: { a: 1 } })).toBe(false);
+    expect(v("'1' == 1")).toBe(false);
+    expect(v('1 == 1.0')).toBe(true);
+    expect(v('x < 3', { x: 2 })).toBe(true);
+  });
+});
