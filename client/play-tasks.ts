@@ -6,6 +6,7 @@ import type { PlayTask } from '../common/play';
 import type { TaskControl } from '../common/task-control';
 import { expressionSyntaxError } from '../common/templates';
 import { parseStrict } from '../common/parse-strict';
+import { actionForm, commandArgs, keyValueArgs } from './free-form';
 import {
   ACTIONS_NOT_YET,
   ALIASES,
@@ -61,12 +62,33 @@ export function checkTask(
     problems.push(`${where}: a ${handler ? 'handler' : 'task'} is a mapping of keys`);
     return undefined;
   }
+  // `action: copy src=a` names the module inside; `args:` adds to the module's arguments.
+  let task = raw as Record<string, unknown>;
+  let extraArgs: Record<string, unknown> | undefined;
+  if ('action' in task) {
+    try {
+      const { module: m, args: a } = actionForm(task.action);
+      task = { ...Object.fromEntries(Object.entries(task).filter(([k]) => k !== 'action')), [m]: a };
+    } catch (err) {
+      problems.push(`${where}: ${(err as Error).message}`);
+      return undefined;
+    }
+  }
+  if ('args' in task) {
+    const { args: a, ...rest } = task;
+    if (!a || typeof a !== 'object' || Array.isArray(a)) {
+      problems.push(`${where}: args: a mapping of the module's arguments`);
+      return undefined;
+    }
+    extraArgs = a as Record<string, unknown>;
+    task = rest;
+  }
   const own = handler ? [...TASK_KEYS, 'listen'] : TASK_KEYS;
   const known = [...own, ...TASK_KEYS_NOT_YET, ...MODULE_NAMES, ...Object.keys(ALIASES)];
   const keywords: Record<string, unknown> = {};
   const modules: string[] = [];
   const before = problems.length;
-  for (const [key, value] of Object.entries(raw)) {
+  for (const [key, value] of Object.entries(task)) {
     if (own.includes(key)) keywords[key] = value;
     else if (moduleOf(key)) modules.push(key);
     else if (key === 'listen') problems.push(`${where}: listen: only a handler listens; a task notifies`);
@@ -90,8 +112,17 @@ export function checkTask(
     return undefined;
   }
   const module = moduleOf(modules[0])!;
-  let args = (raw as Record<string, unknown>)[modules[0]];
-  if (typeof args === 'string' && (module === 'command' || module === 'shell')) args = { cmd: args };
+  let args = task[modules[0]];
+  if (args === null || args === undefined) args = {};
+  if (typeof args === 'string') {
+    try {
+      args = module === 'command' || module === 'shell' ? commandArgs(args) : keyValueArgs(args);
+    } catch (err) {
+      problems.push(`${where}: ${modules[0]}: ${(err as Error).message}`);
+      return undefined;
+    }
+  }
+  if (extraArgs && args && typeof args === 'object' && !Array.isArray(args)) args = { ...extraArgs, ...args };
   if (args === null || typeof args !== 'object' || Array.isArray(args)) {
     problems.push(`${where}: ${modules[0]}: ${module} arguments must be a mapping`);
     return undefined;

@@ -21,6 +21,36 @@ function inScope(task: PlayTask, scope: TaskScope | undefined): PlayTask {
   return { ...task, role: scope.role, tags: [...new Set([...scope.tags, ...task.tags])], control };
 }
 
+/** A play's `vars_files`, read beside the playbook; later files override earlier ones. */
+function varsFiles(
+  files: string | string[] | undefined,
+  baseDir: string,
+  where: string,
+): Record<string, unknown> {
+  const vars: Record<string, unknown> = {};
+  for (const f of [files ?? []].flat()) {
+    if (f.includes('{{'))
+      throw new PlaybookError(`${where}: vars_files: ${f}: a templated file name: ${NOT_YET}`);
+    const file = path.resolve(baseDir, f);
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (err) {
+      throw new PlaybookError(
+        `${where}: vars_files: ${file}: ${(err as NodeJS.ErrnoException).code ?? 'unreadable'}`,
+      );
+    }
+    if (text.startsWith('$ANSIBLE_VAULT'))
+      throw new PlaybookError(`${where}: vars_files: ${file}: an ansible-vault file: ${NOT_YET}`);
+    const doc = parse(text);
+    if (doc === null || doc === undefined) continue;
+    if (typeof doc !== 'object' || Array.isArray(doc))
+      throw new PlaybookError(`${where}: vars_files: ${file}: a mapping of variables`);
+    Object.assign(vars, doc);
+  }
+  return vars;
+}
+
 /** Names a run gives values to: what the play's tasks register or set with set_fact. */
 function runtimeNames(tasks: PlayTask[]): string[] {
   return tasks.flatMap((t) => [
@@ -134,10 +164,11 @@ export function loadPlaybook(
     const tasks = scopedTasks.map((t) => t.task);
     const handlers = scopedHandlers.map((t) => t.task);
     const name = spec.name ?? spec.hosts;
+    const filesVars = varsFiles(spec.vars_files, baseDir, play!.where);
     const names = selectHosts(inv, spec.hosts).filter((h) => !limitSet || limitSet.has(h));
     const hosts = names.map((h) => ({
       target: targetFor(inv, h),
-      vars: { ...varsOf(inv, h), ...spec.vars, ...options.extraVars },
+      vars: { ...varsOf(inv, h), ...spec.vars, ...filesVars, ...options.extraVars },
     }));
     const labelled = [...scopedTasks, ...scopedHandlers].map(({ task: t, at }) => ({
       t,

@@ -30,6 +30,7 @@ export const PLAY_KEYS = [
   'pre_tasks',
   'post_tasks',
   'roles',
+  'vars_files',
 ];
 /** Who runs a task and how it connects, at play and task level alike: not ours yet. */
 const WHO_AND_HOW_KEYS_NOT_YET = [
@@ -48,7 +49,6 @@ export const PLAY_KEYS_NOT_YET = [
   'include_playbook',
   ...WHO_AND_HOW_KEYS_NOT_YET,
   'environment',
-  'vars_files',
   'vars_prompt',
   'strategy',
   'serial_strategy',
@@ -96,12 +96,10 @@ export const TASK_KEYS_NOT_YET = [
   'delegate_to',
   'delegate_facts',
   'local_action',
-  'action',
   'run_once',
   'block',
   'rescue',
   'always',
-  'args',
   'environment',
   ...WHO_AND_HOW_KEYS_NOT_YET,
   'check_mode',
@@ -249,6 +247,7 @@ export const PlaySchema = z.strictObject({
   pre_tasks: z.array(z.unknown()).nullable().default([]),
   post_tasks: z.array(z.unknown()).nullable().default([]),
   roles: z.array(z.unknown()).nullable().default([]),
+  vars_files: z.union([z.string(), z.array(z.string())]).optional(),
 });
 
 /** An unknown key: the known one it most likely meant, else what is known (`what`). */

@@ -111,8 +111,13 @@ export function serialBatches<T>(hosts: readonly T[], serial?: Serial): T[][] {
 
 /** A task runs when no tags were asked for, when its tags meet the asked ones, or when tagged `always`. */
 export function taskSelected(task: Pick<PlayTask, 'tags'>, tags: readonly string[]): boolean {
-  if (tags.length === 0 || task.tags.includes('always')) return true;
-  return task.tags.some((t) => tags.includes(t));
+  // Ansible's special tags: `always` runs unless skipped by name, `never` only when asked for.
+  if (task.tags.includes('always')) return true;
+  const never = task.tags.includes('never');
+  if (tags.length === 0 || tags.includes('all')) return !never;
+  if (tags.includes('tagged') && task.tags.length && !never) return true;
+  if (tags.includes('untagged') && task.tags.length === 0) return true;
+  return task.tags.some((t) => t !== 'never' && tags.includes(t)) || (never && tags.includes('never'));
 }
 
 /** True when the failures of one batch exceed the play's failure budget. */

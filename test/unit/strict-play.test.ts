@@ -38,7 +38,7 @@ function problemsOf(plays: unknown): string[] {
 const shell = { name: 'hi', shell: 'echo hi' };
 
 describe('play keys', () => {
-  it.each(['strategy', 'any_errors_fatal', 'run_once', 'become_user', 'vars_files', 'environment', 'tags'])(
+  it.each(['strategy', 'any_errors_fatal', 'run_once', 'become_user', 'vars_prompt', 'environment', 'tags'])(
     'refuses %s as not supported yet, with its path',
     (key) => {
       expect(problemsOf([{ name: 'web', hosts: 'web', [key]: [], tasks: [shell] }])).toEqual([
@@ -70,7 +70,7 @@ describe('play keys', () => {
     expect(
       problemsOf([{ hosts: 'web', colour: 'red', tasks: [{ name: 'x', docker_container: {} }] }]),
     ).toEqual([
-      'site.yml: play 1 ("web"): colour: unknown key (a play takes name, hosts, serial, max_fail_percentage, vars, become, gather_facts, forks, tasks, handlers, pre_tasks, post_tasks, roles)',
+      'site.yml: play 1 ("web"): colour: unknown key (a play takes name, hosts, serial, max_fail_percentage, vars, become, gather_facts, forks, tasks, handlers, pre_tasks, post_tasks, roles, vars_files)',
       expect.stringMatching(
         /^site\.yml: play 1 \("web"\) task 1: docker_container: unknown key \(neither a task keyword nor a module; modules: command, shell, /,
       ),
@@ -120,7 +120,7 @@ describe('task and handler keys', () => {
     'environment',
     'delegate_to',
     'check_mode',
-    'args',
+    'async',
     'become_user',
   ])('refuses the task keyword %s as not supported yet, naming play and task', (key) => {
     expect(problemsOf([{ name: 'web', hosts: 'web', tasks: [shell, { ...shell, [key]: 'x' }] }])).toEqual([
