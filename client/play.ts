@@ -198,6 +198,9 @@ export function loadPlaybook(
       tasks,
       handlers,
       ...(flushAfter.length ? { flushAfter } : {}),
+      ...(spec.gather_facts === true || spec.gather_facts === 'yes' || spec.gather_facts === 'true'
+        ? { gatherFacts: true }
+        : {}),
     };
   });
   if (plays.every((p) => p.hosts.length === 0))

@@ -237,10 +237,8 @@ export const PlaySchema = z.strictObject({
   max_fail_percentage: z.number().min(0).max(100).optional(),
   vars: z.record(z.string(), z.unknown()).default({}),
   become: Bool.optional(),
-  // Plays never gather facts; `true` would promise variables that never come.
-  gather_facts: z
-    .literal(false, { error: `true: ${NOT_YET} (plays do not gather facts; set false or leave it out)` })
-    .optional(),
+  // Ansible gathers by default; here a play asks for it (README: a difference on purpose, for now).
+  gather_facts: z.union([z.boolean(), z.enum(['yes', 'no', 'true', 'false'])]).optional(),
   forks: z.number().int().positive().optional(),
   tasks: z.array(z.unknown()).nullable().default([]),
   handlers: z.array(z.unknown()).nullable().default([]),

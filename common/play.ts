@@ -37,6 +37,8 @@ export interface PlaySpec {
   handlers: PlayTask[];
   /** Indexes into `tasks` after which the notified handlers run (end of pre_tasks, of tasks, flush_handlers). */
   flushAfter?: number[];
+  /** `gather_facts: true`: each host's facts as ansible_* variables before the first task. */
+  gatherFacts?: boolean;
 }
 
 export interface PlayInput {

@@ -24,8 +24,18 @@ import {
   type PlaySpec,
   type PlayTask,
 } from '../common/play';
+import { ansibleFacts } from '../common/ansible-facts';
 import { registeredValue } from '../common/task-control';
 import { ProgressBook } from './progress';
+
+const { gatherFacts } = proxyActivities<Activities>({
+  startToCloseTimeout: '2 minutes',
+  retry: {
+    maximumAttempts: 3,
+    initialInterval: '1 second',
+    nonRetryableErrorTypes: nonRetryableFailureTypes,
+  },
+});
 
 const { runTask } = proxyActivities<Activities>({
   startToCloseTimeout: '2 hours',
@@ -136,6 +146,29 @@ export async function playBatch(input: PlayBatchInput): Promise<BatchResult> {
     }
     notified.clear();
   };
+  if (play.gatherFacts) {
+    // Ansible's "Gathering Facts": the facts of each host, as ansible_* variables for its tasks.
+    const results = await mapWithLimit(live, play.forks, async (h): Promise<HostTaskResult> => {
+      const name = h.target.name;
+      try {
+        learned.set(name, ansibleFacts(await gatherFacts(h.target)));
+        return { host: name, status: 'ok' };
+      } catch (err) {
+        if (isCancellation(err)) throw err;
+        const cause = err instanceof ActivityFailure ? err.cause : err;
+        const type = cause instanceof ApplicationFailure ? cause.type : undefined;
+        const reason = cause instanceof Error ? cause.message : String(cause);
+        return {
+          host: name,
+          status: type === FailureTypes.HostUnreachable ? 'unreachable' : 'failed',
+          reason,
+        };
+      }
+    });
+    out.tasks.push({ play: play.name, task: 'Gathering Facts', handler: false, hosts: results });
+    for (const r of results) addToRecap(out.recap, r.host, r.status);
+    live = live.filter((h) => results.find((r) => r.host === h.target.name)?.status === 'ok');
+  }
   for (const [i, task] of play.tasks.entries()) {
     if (taskSelected(task, input.tags)) {
       if (live.length === 0) break;

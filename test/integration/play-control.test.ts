@@ -14,6 +14,7 @@ const plays = [
   {
     name: 'control',
     hosts: HOSTS.join(','),
+    gather_facts: true,
     tasks: [
       { name: 'read the release', command: 'cat /etc/debian_version', register: 'deb', changed_when: false },
       { name: 'remember the major', set_fact: { major: "{{ deb.stdout.split('.')[0] | int }}" } },
@@ -44,7 +45,18 @@ const plays = [
         delay: 1,
         changed_when: false,
       },
-      { name: 'check', assert: { that: ['major | int >= 11', 'count is succeeded', 'w.attempts == 1'] } },
+      {
+        name: 'check',
+        assert: {
+          that: [
+            'major | int >= 11',
+            'count is succeeded',
+            'w.attempts == 1',
+            "ansible_os_family == 'Debian'",
+            'ansible_facts.distribution_major_version | int == major',
+          ],
+        },
+      },
       { name: 'show', debug: { var: 'count.stdout_lines' } },
     ],
   },
@@ -62,6 +74,7 @@ describe('task keywords on lab hosts', () => {
       await runPlaybook(client, settings, plays),
     ]);
     expect(statuses(first, 'node1')).toEqual([
+      'Gathering Facts:ok',
       'read the release:ok',
       'remember the major:ok',
       'directories:changed',

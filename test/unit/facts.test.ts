@@ -1,3 +1,4 @@
+import { ansibleFacts } from '../../common/ansible-facts';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -49,5 +50,33 @@ describe('facts', () => {
     const facts = parseFacts(run.stdout);
     expect(facts.hostname).toBe(spawnSync('hostname', ['-s'], { encoding: 'utf8' }).stdout.trim());
     expect(facts.cpuCount).toBeGreaterThan(0);
+  });
+});
+
+describe("facts under ansible-core's names", () => {
+  it('give ansible_* variables and ansible_facts for a Debian host', () => {
+    const f = ansibleFacts({
+      hostname: 'node1',
+      fqdn: 'node1.lab',
+      os: { id: 'debian', versionId: '12', prettyName: 'Debian GNU/Linux 12 (bookworm)', family: 'debian' },
+      kernel: '6.1.0',
+      architecture: 'x86_64',
+      initSystem: 'systemd',
+      cpuCount: 2,
+      memoryMb: 1024,
+      ipv4: ['10.77.0.11'],
+      ipv6: [],
+      software: {},
+    });
+    expect(f).toMatchObject({
+      ansible_os_family: 'Debian',
+      ansible_distribution: 'Debian',
+      ansible_distribution_major_version: '12',
+      ansible_distribution_release: 'bookworm',
+      ansible_service_mgr: 'systemd',
+      ansible_processor_vcpus: 2,
+      ansible_default_ipv4: { address: '10.77.0.11' },
+    });
+    expect((f.ansible_facts as Record<string, unknown>).os_family).toBe('Debian');
   });
 });

@@ -84,10 +84,13 @@ describe('play keys', () => {
     ]);
   });
 
-  it('accepts gather_facts: false and refuses true, since plays gather no facts', () => {
-    expect(problemsOf([{ hosts: 'web', gather_facts: false, tasks: [shell] }])).toEqual([]);
-    expect(problemsOf([{ hosts: 'web', gather_facts: true, tasks: [shell] }])).toEqual([
-      'site.yml: play 1 ("web"): gather_facts: true: not supported yet (plays do not gather facts; set false or leave it out)',
+  it('gathers facts when a play asks, not otherwise, and refuses a value that is no boolean', () => {
+    const input = (gather: unknown) =>
+      loadPlaybook(write([{ hosts: 'web', gather_facts: gather, tasks: [shell] }]), inv, options).plays[0];
+    expect(input(true).gatherFacts).toBe(true);
+    expect(input(false).gatherFacts).toBeUndefined();
+    expect(problemsOf([{ hosts: 'web', gather_facts: 'smart', tasks: [shell] }])).toEqual([
+      expect.stringMatching(/^site\.yml: play 1 \("web"\): gather_facts: /),
     ]);
   });
 
