@@ -215,6 +215,26 @@ export const SetFactArgs = z
   .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'a variable name: letters, digits, _'), z.unknown())
   .refine((a) => Object.keys(a).some((k) => k !== 'cacheable'), 'set_fact sets at least one variable');
 
+export const StatArgs = z.strictObject({
+  path: AbsPath,
+  follow: Bool.default(false),
+  get_checksum: Bool.default(true),
+  checksum_algorithm: z.enum(['sha1', 'sha256', 'md5']).default('sha1'),
+  // Accepted so roles load; the mime type and file attributes are not reported (README).
+  get_mime: Bool.optional(),
+  get_attributes: Bool.optional(),
+});
+/** pause: a durable wait of the play (a Temporal timer), never a prompt. */
+export const PauseArgs = z
+  .strictObject({
+    seconds: numeric(z.number().min(0)).optional(),
+    minutes: numeric(z.number().min(0)).optional(),
+  })
+  .refine(
+    (a) => a.seconds !== undefined || a.minutes !== undefined,
+    'give seconds or minutes (a prompt cannot be answered here)',
+  );
+
 /** Every module, by the name a task uses. */
 export const ModuleArgs = {
   command: CommandArgs,
@@ -236,6 +256,8 @@ export const ModuleArgs = {
   assert: AssertArgs,
   fail: FailArgs,
   set_fact: SetFactArgs,
+  stat: StatArgs,
+  pause: PauseArgs,
 } as const;
 
 /** Modules that need no host: they run on the worker, on the task's variables. */

@@ -4,6 +4,7 @@ import {
   executeChild,
   isCancellation,
   proxyActivities,
+  sleep,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
@@ -213,6 +214,9 @@ async function runOne(
       become: task.become,
       ...(task.control ? { control: task.control } : {}),
     });
+    // pause: the module said how long; the wait is the workflow's, a timer that survives a restart.
+    const pauseMs = task.module === 'pause' ? Number(result.data?.pause_ms ?? 0) : 0;
+    if (pauseMs > 0 && !result.failed && !result.skipped) await sleep(pauseMs);
     return { host: name, status: task.ignoreErrors && result.failed ? 'ok' : statusOf(result), result };
   } catch (err) {
     // A cancelled play stops here; the activity has already killed the remote command.

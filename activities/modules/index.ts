@@ -3,7 +3,8 @@ import { blockinfile, copy, file, ini, lineinfile, properties, template } from '
 import { command, shell } from './command';
 import type { ModuleRunner } from './context';
 import { group, user } from './accounts';
-import { assert, debug, fail, setFact } from './language';
+import { assert, debug, fail, pause, setFact } from './language';
+import { stat } from './stat';
 import { mount } from './mount';
 import { packageModule } from './package';
 import { service } from './service';
@@ -30,6 +31,8 @@ export const MODULES: { [K in ModuleName]: ModuleRunner<never> } = {
   assert,
   fail,
   set_fact: setFact,
+  stat,
+  pause,
 };
 
 export { ModuleArgs };

@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import type { AssertArgs, DebugArgs, FailArgs, SetFactArgs } from '../../common/modules';
+import type { AssertArgs, DebugArgs, FailArgs, PauseArgs, SetFactArgs } from '../../common/modules';
 import { falseCondition } from '../../common/conditions';
 import { expressionValue } from '../../common/templates';
 import { failed, ok, type ModuleRunner } from './context';
@@ -41,4 +41,10 @@ export const fail: ModuleRunner<z.output<typeof FailArgs>> = async (_ctx, args) 
 export const setFact: ModuleRunner<z.output<typeof SetFactArgs>> = async (_ctx, args) => {
   const facts = Object.fromEntries(Object.entries(args).filter(([k]) => k !== 'cacheable'));
   return { changed: false, msg: `set ${Object.keys(facts).join(', ')}`, ansibleFacts: facts };
+};
+
+/** pause: how long, rendered here; the play waits it out as a durable timer (workflows/play.ts). */
+export const pause: ModuleRunner<z.output<typeof PauseArgs>> = async (_ctx, args) => {
+  const ms = ((args.minutes ?? 0) * 60 + (args.seconds ?? 0)) * 1000;
+  return { changed: false, msg: `paused ${ms / 1000} s`, data: { pause_ms: ms } };
 };

@@ -45,6 +45,9 @@ const plays = [
         delay: 1,
         changed_when: false,
       },
+      { name: 'look at a', stat: { path: `${dir}/a` }, register: 'st' },
+      { name: 'look at b', stat: { path: `${dir}/b` }, register: 'nb' },
+      { name: 'a moment', pause: { seconds: 1 } },
       {
         name: 'check',
         assert: {
@@ -54,6 +57,8 @@ const plays = [
             'w.attempts == 1',
             "ansible_os_family == 'Debian'",
             'ansible_facts.distribution_major_version | int == major',
+            'st.stat.isdir and st.stat.mode == "0755"',
+            'not nb.stat.exists',
           ],
         },
       },
@@ -81,6 +86,9 @@ describe('task keywords on lab hosts', () => {
       'only on node1:changed',
       'count them:ok',
       'wait for a:ok',
+      'look at a:ok',
+      'look at b:ok',
+      'a moment:ok',
       'check:ok',
       'show:ok',
     ]);

@@ -131,7 +131,7 @@ describe('task and handler keys', () => {
     ]);
   });
 
-  it.each(['include_role', 'import_role', 'meta', 'pause', 'ansible.builtin.include_vars'])(
+  it.each(['include_role', 'import_role', 'meta', 'uri', 'ansible.builtin.include_vars'])(
     'refuses the Ansible action %s as not supported yet rather than an unknown module',
     (action) => {
       expect(problemsOf([{ hosts: 'web', tasks: [{ name: 'x', [action]: {} }] }])).toEqual([

@@ -1,3 +1,4 @@
+import { parseStat, statScript } from '../../activities/modules/stat';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -219,5 +220,38 @@ describe('the client', () => {
       'site.yml: play 1 ("web") task 2: loop, with_items: a task has one loop',
       'site.yml: play 1 ("web") task 3: retries: only with until',
     ]);
+  });
+});
+
+describe('stat and pause', () => {
+  it('read a path as ansible-core’s stat reports it', () => {
+    const a = { path: '/etc/motd', follow: false, get_checksum: true, checksum_algorithm: 'sha1' as const };
+    expect(parseStat('exists=false\n', a)).toEqual({ exists: false });
+    expect(
+      parseStat(
+        'exists=true\ntype=regular file\nmode=644\nuid=0\ngid=0\npw_name=root\ngr_name=root\nsize=12\nmtime=1700000000\nchecksum=abc\n',
+        a,
+      ),
+    ).toEqual({
+      exists: true,
+      path: '/etc/motd',
+      isdir: false,
+      isreg: true,
+      islnk: false,
+      mode: '0644',
+      uid: 0,
+      gid: 0,
+      pw_name: 'root',
+      gr_name: 'root',
+      size: 12,
+      mtime: 1700000000,
+      checksum: 'abc',
+    });
+    expect(statScript(a)).toContain('sha1sum < /etc/motd');
+  });
+
+  it('pause says how long the play waits, rendered from variables', async () => {
+    const r = await run('pause', { seconds: '{{ wait }}' }, {}, { wait: 2 });
+    expect(r.data).toEqual({ pause_ms: 2000 });
   });
 });
