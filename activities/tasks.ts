@@ -4,7 +4,13 @@ import type { HostTarget } from '../common/hosts';
 import { ModuleArgs, type ModuleName, type ModuleResult } from '../common/modules';
 import { taskArguments } from '../common/task-arguments';
 import { conditionHolds, falseCondition, itemLabel, loopItems } from '../common/conditions';
-import { loopResult, registeredValue, type Condition, type TaskControl } from '../common/task-control';
+import {
+  hidden,
+  loopResult,
+  registeredValue,
+  type Condition,
+  type TaskControl,
+} from '../common/task-control';
 import type { Vars } from '../common/templates';
 import { MODULES } from './modules';
 import { Remote } from './remote';
@@ -35,6 +41,11 @@ const reason = (err: unknown) => (err as Error).message.split('\n').pop()?.trim(
  * dies runs the task in flight again, never one already reported.
  */
 export async function runTask(pool: SshPool, input: TaskInput, hooks: Hooks = {}): Promise<ModuleResult> {
+  const result = await runTaskOnHost(pool, input, hooks);
+  return input.control?.noLog ? hidden(result) : result;
+}
+
+async function runTaskOnHost(pool: SshPool, input: TaskInput, hooks: Hooks): Promise<ModuleResult> {
   if (!Object.hasOwn(ModuleArgs, input.module))
     throw ApplicationFailure.nonRetryable(`unknown module ${input.module}`, FailureTypes.BadTask);
   const control = input.control ?? {};

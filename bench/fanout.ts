@@ -9,24 +9,16 @@
  * Writes bench/results/fanout.json.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import {
-  closeSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  openSync,
-  readFileSync,
-  writeFileSync,
-} from 'node:fs';
+import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { shellJoin } from '../activities/ssh/quote';
 import { temporalSettings, waitForWorker } from '../client/connection';
 import { startDevServer } from '../lab/devserver';
 import { labFiles, sshArgs, status, up } from '../lab/hosts';
-import { CACHE_DIR, REPO_ROOT } from '../lab/paths';
+import { ensureAnsible } from '../lab/ansible';
+import { REPO_ROOT } from '../lab/paths';
 
-const ANSIBLE_CORE = '2.19.14';
 const arg = (name: string, fallback: string) => {
   const i = process.argv.indexOf(`--${name}`);
   return i > 0 ? process.argv[i + 1] : fallback;
@@ -35,23 +27,6 @@ const SIZES = arg('sizes', '5,20,50').split(',').map(Number);
 const RUNS = Number(arg('runs', '5'));
 const HERE = path.join(REPO_ROOT, 'bench/converge');
 const scratch = mkdtempSync(path.join(os.tmpdir(), 'cf-fanout-'));
-
-function ensureAnsible(): string {
-  const venv = path.join(CACHE_DIR, `ansible-core-${ANSIBLE_CORE}`);
-  const bin = path.join(venv, 'bin/ansible-playbook');
-  if (!existsSync(bin)) {
-    console.log(
-      `installing ansible-core ${ANSIBLE_CORE} into ${venv} (pip, from the machine's package index)`,
-    );
-    const steps = [
-      ['python3', ['-m', 'venv', venv]],
-      [path.join(venv, 'bin/pip'), ['install', '-q', `ansible-core==${ANSIBLE_CORE}`]],
-    ] as const;
-    for (const [cmd, args] of steps)
-      if (spawnSync(cmd, args, { stdio: 'inherit' }).status !== 0) throw new Error(`${cmd} failed`);
-  }
-  return bin;
-}
 
 function timed(
   cmd: string,

@@ -34,7 +34,8 @@ const program = new Command('clusterflow')
   .addHelpText(
     'after',
     `
-Flags: \`play\` takes ansible-playbook's (-i -l -t --skip-tags -C -D -f/--forks -e); every
+Flags: \`play\` takes ansible-playbook's (-i -l -t --skip-tags -C -D -f/--forks -e, and --syntax-check,
+--list-hosts, --list-tasks, --list-tags, which need no server); every
 command that reads a cluster spec takes it with -f/--file.
 Exit codes: 0 success, 1 the operation failed on some host, 2 bad input or usage, 3 Temporal unreachable.`,
   );

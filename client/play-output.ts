@@ -41,7 +41,7 @@ export function renderRecap(result: PlayResult): string {
   for (const h of hosts) {
     const r = result.recap[h];
     lines.push(
-      `${h.padEnd(width)} : ok=${r.ok}  changed=${r.changed}  unreachable=${r.unreachable}  failed=${r.failed}  skipped=${r.skipped}`,
+      `${h.padEnd(width)} : ok=${r.ok}  changed=${r.changed}  unreachable=${r.unreachable}  failed=${r.failed}  skipped=${r.skipped}  rescued=${r.rescued ?? 0}`,
     );
   }
   if (result.aborted) lines.push('', `ABORTED: ${result.aborted}`);

@@ -1,4 +1,7 @@
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { parseAnsibleYaml as parse } from './yaml';
+import type { BlockPlace } from '../common/blocks';
 import type { Vars } from '../common/templates';
 import { checkTask, type RawTask, type SourceDirs } from './play-tasks';
 import { listOf, resolveRoles, roleEntry, RoleError } from './roles';
@@ -23,6 +26,8 @@ export interface TaskScope {
 export interface ScopedTask {
   raw: RawTask;
   scope?: TaskScope;
+  /** The blocks it sits in, outermost first. */
+  blocks?: BlockPlace[];
 }
 
 export interface PlaySections {
@@ -36,9 +41,11 @@ export interface PlaySections {
 
 const INCLUDES = ['import_tasks', 'include_tasks'];
 const INCLUDE_KEYS = ['name', 'when', 'tags', 'vars'];
+const BLOCK_KEYS = ['name', 'block', 'rescue', 'always', 'when', 'tags', 'vars'];
 
 interface Place {
   where: string;
+  blocks?: BlockPlace[];
   /** Where an included task file is looked for. */
   tasksDir: string;
   sources: string | SourceDirs;
@@ -67,7 +74,7 @@ function readTasks(
   at: Place,
   handler: boolean,
   problems: string[],
-  out: { tasks: ScopedTask[]; flushAfter: number[] },
+  out: { tasks: ScopedTask[]; flushAfter: number[]; blocks?: number },
   depth = 0,
 ): void {
   list.forEach((raw, i) => {
@@ -78,6 +85,58 @@ function readTasks(
       Object.keys(raw as object).every((k) => k === 'name' || moduleKey(k) === 'meta')
     ) {
       if (out.tasks.length) out.flushAfter.push(out.tasks.length - 1);
+      return;
+    }
+    if (raw && typeof raw === 'object' && !Array.isArray(raw) && 'block' in raw) {
+      if (handler) return void problems.push(`${where}: block: in a handler: ${NOT_YET}`);
+      const b = raw as Record<string, unknown>;
+      const extra = Object.keys(b).filter((k) => !BLOCK_KEYS.includes(k));
+      if (extra.length) return void problems.push(`${where}: ${extra.join(', ')} on a block: ${NOT_YET}`);
+      const id = `b${(out.blocks = (out.blocks ?? 0) + 1)}`;
+      const inherited = Object.fromEntries(
+        Object.entries(b).filter(([k]) => INCLUDE_KEYS.includes(k) && k !== 'name'),
+      );
+      for (const part of ['block', 'rescue', 'always'] as const) {
+        const list = b[part] ?? [];
+        if (!Array.isArray(list)) {
+          problems.push(`${where}: ${part}: a list of tasks`);
+          continue;
+        }
+        const tasks = list.map((t) => mergeIncludeKeys(t, inherited));
+        const blocks = [...(at.blocks ?? []), { id, part }];
+        readTasks(tasks, { ...at, where: `${where} ${part}`, blocks }, false, problems, out, depth + 1);
+      }
+      return;
+    }
+    const vars = includeVarsOf(raw);
+    if (vars && !handler) {
+      // Read when the playbook loads (a static file), and set for the host as set_fact would.
+      const { key, file, rest, options } = vars;
+      if (options.length) return void problems.push(`${where}: ${key}: ${options.join(', ')}: ${NOT_YET}`);
+      if (typeof file !== 'string' || file.includes('{{'))
+        return void problems.push(`${where}: ${key}: a templated or non-text file name: ${NOT_YET}`);
+      const dirs = at.scope ? [path.join(path.dirname(at.tasksDir), 'vars'), at.tasksDir] : [at.tasksDir];
+      const found = dirs.map((d) => path.resolve(d, file)).find((f) => existsSync(f));
+      if (!found) return void problems.push(`${where}: ${key}: ${file} not found in ${dirs.join(', ')}`);
+      let content: unknown;
+      try {
+        const text = readFileSync(found, 'utf8');
+        if (text.startsWith('$ANSIBLE_VAULT'))
+          return void problems.push(`${where}: ${key}: ${found}: an ansible-vault file: ${NOT_YET}`);
+        content = parse(text) ?? {};
+      } catch (err) {
+        return void problems.push(`${where}: ${key}: ${found}: ${(err as Error).message.split('\n')[0]}`);
+      }
+      if (!content || typeof content !== 'object' || Array.isArray(content))
+        return void problems.push(`${where}: ${key}: ${found}: a mapping of variables`);
+      const task = checkTask(
+        { name: `include_vars ${file}`, ...rest, set_fact: content },
+        where,
+        at.sources,
+        false,
+        problems,
+      );
+      if (task) out.tasks.push({ raw: task, scope: at.scope, ...(at.blocks ? { blocks: at.blocks } : {}) });
       return;
     }
     const inc = includeOf(raw);
@@ -107,8 +166,27 @@ function readTasks(
       return;
     }
     const task = checkTask(raw, where, at.sources, handler, problems);
-    if (task) out.tasks.push({ raw: task, scope: at.scope });
+    if (task) out.tasks.push({ raw: task, scope: at.scope, ...(at.blocks ? { blocks: at.blocks } : {}) });
   });
+}
+
+function includeVarsOf(
+  raw: unknown,
+): { key: string; file: unknown; rest: Record<string, unknown>; options: string[] } | undefined {
+  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) return undefined;
+  const r = raw as Record<string, unknown>;
+  const key = Object.keys(r).find((k) => moduleKey(k) === 'include_vars');
+  if (!key) return undefined;
+  const v = r[key];
+  const mapping =
+    v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
+  return {
+    key,
+    file: mapping ? mapping.file : v,
+    // `name`, `dir`, `files_matching`…: not read yet, so refused rather than ignored.
+    options: mapping ? Object.keys(mapping).filter((k) => k !== 'file') : [],
+    rest: Object.fromEntries(Object.entries(r).filter(([k]) => k !== key)),
+  };
 }
 
 function mergeIncludeKeys(task: unknown, keys: Record<string, unknown>): unknown {

@@ -177,6 +177,7 @@ export function taskControl(k: z.output<typeof TaskKeywordsSchema>): TaskControl
     retries: k.retries,
     delay: k.delay,
     vars: k.vars,
+    noLog: k.no_log || undefined,
   };
   const set = Object.fromEntries(Object.entries(control).filter(([, v]) => v !== undefined));
   return Object.keys(set).length ? (set as TaskControl) : undefined;

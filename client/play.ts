@@ -143,7 +143,10 @@ export function loadPlaybook(
       problems,
     );
     const scoped = (list: PlayTask[], from: ScopedTask[]) =>
-      list.map((t, i) => ({ task: inScope(t, from[i].scope), at: from[i].raw.at }));
+      list.map((t, i) => ({
+        task: { ...inScope(t, from[i].scope), ...(from[i].blocks ? { blocks: from[i].blocks } : {}) },
+        at: from[i].raw.at,
+      }));
     if (!spec) return undefined;
     return {
       spec,

@@ -90,6 +90,7 @@ export const TASK_KEYS = [
   'changed_when',
   'failed_when',
   'vars',
+  'no_log',
 ];
 /** Ansible's task keywords that we refuse until they are implemented. */
 export const TASK_KEYS_NOT_YET = [
@@ -97,14 +98,10 @@ export const TASK_KEYS_NOT_YET = [
   'delegate_facts',
   'local_action',
   'run_once',
-  'block',
-  'rescue',
-  'always',
   'environment',
   ...WHO_AND_HOW_KEYS_NOT_YET,
   'check_mode',
   'diff',
-  'no_log',
   'any_errors_fatal',
   'ignore_unreachable',
   'async',
@@ -123,7 +120,6 @@ export const ACTIONS_NOT_YET = [
   'include_role',
   'import_role',
   'import_playbook',
-  'include_vars',
   'set_stats',
   'meta',
   'add_host',
@@ -211,6 +207,7 @@ export const TaskKeywordsSchema = z.strictObject({
   changed_when: Conditions.optional(),
   failed_when: Conditions.optional(),
   vars: z.record(VarName, z.unknown()).optional(),
+  no_log: Bool.optional(),
 });
 
 const SerialSchema = z.union([

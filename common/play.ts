@@ -1,6 +1,7 @@
 import type { HostTarget } from './hosts';
 import type { ModuleName, ModuleResult } from './modules';
 import type { ResultEnvelope } from './progress';
+import type { BlockPlace } from './blocks';
 import type { TaskControl } from './task-control';
 
 /** How many hosts per batch: a number, a percentage, or a ramp whose last step repeats (`[1, "25%", "50%"]`). */
@@ -19,6 +20,8 @@ export interface PlayTask {
   control?: TaskControl;
   /** The role it comes from, for output and `--list-tasks`. */
   role?: string;
+  /** The blocks it sits in, outermost first, and in which part of each (block, rescue, always). */
+  blocks?: BlockPlace[];
 }
 
 export interface PlayHost {
@@ -73,6 +76,8 @@ export interface HostRecap {
   unreachable: number;
   failed: number;
   skipped: number;
+  /** Failures a block's rescue recovered (only when there were some). */
+  rescued?: number;
 }
 
 export interface BatchResult {

@@ -27,6 +27,8 @@ export interface TaskControl {
   vars?: Vars;
   /** A role's defaults: below every other variable. */
   defaults?: Vars;
+  /** `no_log`: the result keeps its verdict only; output, diff and messages never reach history. */
+  noLog?: boolean;
 }
 
 /** A condition as Ansible takes it: a bare Jinja expression, or a boolean. */
@@ -63,5 +65,20 @@ export function loopResult(results: ModuleResult[]): ModuleResult {
     skipped: results.length > 0 && ran.length === 0 ? true : undefined,
     msg: failed ? 'One or more items failed' : ran.length ? 'All items completed' : 'All items skipped',
     results,
+  };
+}
+
+const HIDDEN = 'the output has been hidden due to the fact that no_log: true was specified for this result';
+
+/** A result as no_log leaves it: changed, failed, skipped and rc; set_fact's variables still set. */
+export function hidden(result: ModuleResult): ModuleResult {
+  return {
+    changed: result.changed,
+    ...(result.failed ? { failed: true } : {}),
+    ...(result.skipped ? { skipped: true } : {}),
+    ...(result.rc !== undefined ? { rc: result.rc } : {}),
+    ...(result.ansibleFacts ? { ansibleFacts: result.ansibleFacts } : {}),
+    ...(result.results ? { results: result.results.map(hidden) } : {}),
+    msg: HIDDEN,
   };
 }

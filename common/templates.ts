@@ -70,7 +70,8 @@ compilerProto.compileCompare = function (this: TestCompiler, node: CompareNode, 
   }
 };
 
-const env = new nunjucks.Environment(null, { autoescape: false, throwOnUndefined: true });
+// trimBlocks: ansible-core's templates drop the line break after a block tag (its trim_blocks default).
+const env = new nunjucks.Environment(null, { autoescape: false, throwOnUndefined: true, trimBlocks: true });
 addAnsibleFilters(env);
 
 /** Jinja2's sandbox bound: a longer range is a typo (`range(1e9)`) that would hang the worker. */

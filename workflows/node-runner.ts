@@ -256,7 +256,8 @@ export class NodeRunner {
         });
         out.tasks.push(...batch.tasks);
         const recap = batch.recap[node.name];
-        for (const k of Object.keys(recap) as (keyof HostRecap)[]) out.recap[node.name][k] += recap[k];
+        for (const k of Object.keys(recap) as (keyof HostRecap)[])
+          out.recap[node.name][k] = (out.recap[node.name][k] ?? 0) + (recap[k] ?? 0);
         if (recap.failed || recap.unreachable) break; // as a play stops a failed host
       }
       return out;

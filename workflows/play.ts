@@ -26,6 +26,7 @@ import {
   type PlayTask,
 } from '../common/play';
 import { ansibleFacts } from '../common/ansible-facts';
+import { BlockTracker } from '../common/blocks';
 import { registeredValue } from '../common/task-control';
 import { ProgressBook } from './progress';
 
@@ -103,7 +104,7 @@ function recordBatch(book: ProgressBook, batch: BatchResult): void {
 
 function mergeRecap(into: Record<string, HostRecap>, host: string, add: HostRecap): void {
   const r = (into[host] ??= { ok: 0, changed: 0, unreachable: 0, failed: 0, skipped: 0 });
-  for (const k of Object.keys(add) as (keyof HostRecap)[]) r[k] += add[k];
+  for (const k of Object.keys(add) as (keyof HostRecap)[]) r[k] = (r[k] ?? 0) + (add[k] ?? 0);
 }
 
 /** One batch: every task on every live host (at most `forks` at once), then the notified handlers. */
@@ -117,6 +118,7 @@ export async function playBatch(input: PlayBatchInput): Promise<BatchResult> {
   // What each host's tasks registered and set (set_fact): seen by its later tasks, above play and
   // inventory vars as in Ansible. Rebuilt from the activities' results when history replays.
   const learned = new Map<string, Record<string, unknown>>();
+  const blocks = new BlockTracker(play.tasks.map((t) => t.blocks));
 
   const runOnHosts = async (task: PlayTask, hosts: PlayHost[], handler: boolean) => {
     const results = await mapWithLimit(hosts, play.forks, (h) =>
@@ -130,12 +132,26 @@ export async function playBatch(input: PlayBatchInput): Promise<BatchResult> {
         for (const n of task.notify)
           (notified.get(r.host) ?? notified.set(r.host, new Set()).get(r.host)!).add(n);
     }
+    // A failed host leaves the play, unless a block around the task takes it to its rescue.
     const dropped = new Set(
       results
-        .filter((r) => r.status === 'unreachable' || (r.status === 'failed' && !task.ignoreErrors))
+        .filter(
+          (r) =>
+            r.status === 'unreachable' ||
+            (r.status === 'failed' && !task.ignoreErrors && blocks.fail(r.host, task.blocks)),
+        )
         .map((r) => r.host),
     );
     live = live.filter((h) => !dropped.has(h.target.name));
+  };
+  /** Blocks that ended: hosts no rescue recovered leave; recovered ones count as rescued, not failed. */
+  const settle = (s: { failed: string[]; rescued: string[] }) => {
+    for (const h of s.rescued) {
+      const r = out.recap[h];
+      r.failed--;
+      r.rescued = (r.rescued ?? 0) + 1;
+    }
+    live = live.filter((h) => !s.failed.includes(h.target.name));
   };
 
   // Notified handlers run once per host, in the order they are defined: at the end of the batch,
@@ -170,13 +186,17 @@ export async function playBatch(input: PlayBatchInput): Promise<BatchResult> {
     for (const r of results) addToRecap(out.recap, r.host, r.status);
     live = live.filter((h) => results.find((r) => r.host === h.target.name)?.status === 'ok');
   }
+  const names = () => live.map((h) => h.target.name);
   for (const [i, task] of play.tasks.entries()) {
     if (taskSelected(task, input.tags)) {
+      settle(blocks.advance(task.blocks, names()));
       if (live.length === 0) break;
-      await runOnHosts(task, live, false);
+      const hosts = task.blocks ? live.filter((h) => blocks.runs(h.target.name, task.blocks)) : live;
+      if (hosts.length) await runOnHosts(task, hosts, false);
     }
     if (play.flushAfter?.includes(i)) await flush();
   }
+  settle(blocks.finish(names()));
   await flush();
   return out;
 }

@@ -6,6 +6,7 @@ import { clusterNameOf, loadInventory, resolveTargets } from '../inventory';
 import { loadPlaybook } from '../play';
 import { parseExtraVars, repeatable, skipTagged, tagList } from '../playbook-flags';
 import { loadSpec } from '../spec';
+import { renderListing } from '../play-listing';
 import { renderRecap, renderTasks } from '../play-output';
 import type { PlayResult } from '../../common/play';
 import { BadInput, withConnectionOptions, type ConnectionFlags } from './options';
@@ -85,6 +86,13 @@ export function registerHostCommands(program: Command): void {
         repeatable,
       )
       .option('-f, --forks <n>', 'hosts worked on at once', '50')
+      .option(
+        '--syntax-check',
+        'check the playbook (every key, task and argument) and exit; no server needed',
+      )
+      .option('--list-hosts', 'list the hosts each play would run on, and exit')
+      .option('--list-tasks', 'list the tasks each play would run, and exit')
+      .option('--list-tags', 'list the tags of each play, and exit')
       .option('--json', 'print the result as JSON'),
   ).action(
     async (
@@ -99,6 +107,10 @@ export function registerHostCommands(program: Command): void {
         extraVars?: string[];
         forks: string;
         json?: boolean;
+        syntaxCheck?: boolean;
+        listHosts?: boolean;
+        listTasks?: boolean;
+        listTags?: boolean;
       },
     ) => {
       const forks = Number(flags.forks);
@@ -116,6 +128,16 @@ export function registerHostCommands(program: Command): void {
         extraVars,
       });
       const input = skipTagged(loaded, tagList(flags.skipTags ?? []));
+      // Like ansible-playbook: these read the playbook and stop; nothing connects anywhere.
+      const listing = flags.listHosts
+        ? 'hosts'
+        : flags.listTasks
+          ? 'tasks'
+          : flags.listTags
+            ? 'tags'
+            : undefined;
+      if (listing) return console.log(renderListing(input, listing));
+      if (flags.syntaxCheck) return console.log(`playbook: ${input.source}`);
       const hosts = [...new Set(input.plays.flatMap((p) => p.hosts.map((h) => h.target.name)))];
       await startAndReport<PlayResult>(
         flags,

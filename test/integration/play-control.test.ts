@@ -132,4 +132,42 @@ describe('task keywords on lab hosts', () => {
     expect(statuses(r, 'node1')).toEqual(['ERROR in the output:failed']);
     expect(r.recap.node1.failed).toBe(1);
   });
+
+  it('rescues a failure inside a block, runs always, and goes on; an unrescued one stops the host after always', async () => {
+    const r = await withWorker(settings, (client) =>
+      runPlaybook(client, settings, [
+        {
+          name: 'blocks',
+          hosts: 'node1',
+          tasks: [
+            {
+              name: 'guarded',
+              block: [
+                { name: 'breaks', command: 'false' },
+                { name: 'not after the failure', debug: { msg: 'x' } },
+              ],
+              rescue: [{ name: 'repair', debug: { msg: 'repaired' } }],
+              always: [{ name: 'cleanup', debug: { msg: 'always' } }],
+            },
+            { name: 'after', debug: { msg: 'after' } },
+            {
+              name: 'unguarded',
+              block: [{ name: 'breaks again', command: 'false' }],
+              always: [{ name: 'still', debug: { msg: 'still' } }],
+            },
+            { name: 'never', debug: { msg: 'never' } },
+          ],
+        },
+      ]),
+    );
+    expect(statuses(r, 'node1')).toEqual([
+      'breaks:failed',
+      'repair:ok',
+      'cleanup:ok',
+      'after:ok',
+      'breaks again:failed',
+      'still:ok',
+    ]);
+    expect(r.recap.node1).toMatchObject({ failed: 1, rescued: 1 });
+  });
 });

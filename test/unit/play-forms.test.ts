@@ -117,3 +117,35 @@ describe('vars_files', () => {
     ).toThrow(/vars_files: .*secret\.yml: an ansible-vault file: not supported yet/);
   });
 });
+
+describe('blocks', () => {
+  it('become flat tasks that know their block and part, with the block’s when and tags', () => {
+    const list = tasks([
+      {
+        name: 'guarded',
+        when: 'go',
+        tags: 'web',
+        block: [{ name: 'a', command: 'true' }, { block: [{ name: 'inner', command: 'true' }] }],
+        rescue: [{ name: 'r', command: 'true' }],
+        always: [{ name: 'z', command: 'true' }],
+      },
+      { name: 'after', command: 'true' },
+    ]);
+    expect(list.map((t) => [t.name, (t.blocks ?? []).map((b) => `${b.id}:${b.part}`).join('/')])).toEqual([
+      ['a', 'b1:block'],
+      ['inner', 'b1:block/b2:block'],
+      ['r', 'b1:rescue'],
+      ['z', 'b1:always'],
+      ['after', ''],
+    ]);
+    expect(list[0].control?.when).toEqual(['go']);
+    expect(list[1].control?.when).toEqual(['go']);
+    expect(list[0].tags).toEqual(['web']);
+  });
+
+  it('refuse a keyword on a block that is not run yet', () => {
+    expect(() => tasks([{ block: [{ command: 'true' }], become_user: 'x' }])).toThrow(
+      /task 1: become_user on a block: not supported yet/,
+    );
+  });
+});

@@ -121,3 +121,23 @@ describe('roles and sections', () => {
     ]);
   });
 });
+
+describe('include_vars', () => {
+  it('reads a role’s vars file when the playbook loads, and sets it for the host', () => {
+    const file = playbook([{ hosts: 'lab', roles: ['r'] }], {
+      r: {
+        'tasks/main.yml': '- include_vars: debian.yml\n- name: use\n  debug: { msg: "{{ pkg }}" }\n',
+        'vars/debian.yml': 'pkg: nginx-full\n',
+      },
+    });
+    const [set] = loadPlaybook(file, inv, options).plays[0].tasks;
+    expect([set.module, set.args]).toEqual(['set_fact', { pkg: 'nginx-full' }]);
+  });
+
+  it('refuses options it does not read yet rather than ignoring them', () => {
+    const file = playbook([{ hosts: 'lab', tasks: [{ include_vars: { file: 'x.yml', name: 'scoped' } }] }]);
+    expect(problems(file)).toEqual([
+      'site.yml: play 1 ("lab") task 1: include_vars: name: not supported yet',
+    ]);
+  });
+});

@@ -118,7 +118,7 @@ describe('play keys', () => {
 describe('task and handler keys', () => {
   it.each([
     'run_once',
-    'no_log',
+    'throttle',
     'with_fileglob',
     'environment',
     'delegate_to',
@@ -131,7 +131,7 @@ describe('task and handler keys', () => {
     ]);
   });
 
-  it.each(['include_role', 'import_role', 'meta', 'uri', 'ansible.builtin.include_vars'])(
+  it.each(['include_role', 'import_role', 'meta', 'uri', 'ansible.builtin.include_role'])(
     'refuses the Ansible action %s as not supported yet rather than an unknown module',
     (action) => {
       expect(problemsOf([{ hosts: 'web', tasks: [{ name: 'x', [action]: {} }] }])).toEqual([
@@ -168,12 +168,12 @@ describe('task and handler keys', () => {
         {
           hosts: 'web',
           tasks: [{ ...shell, notify: 'restart', listen: 'x' }],
-          handlers: [{ name: 'restart', service: { name: 'x', state: 'restarted' }, no_log: true }],
+          handlers: [{ name: 'restart', service: { name: 'x', state: 'restarted' }, throttle: 1 }],
         },
       ]),
     ).toEqual([
       'site.yml: play 1 ("web") task 1: listen: only a handler listens; a task notifies',
-      'site.yml: play 1 ("web") handler 1: no_log: not supported yet',
+      'site.yml: play 1 ("web") handler 1: throttle: not supported yet',
     ]);
   });
 

@@ -255,3 +255,16 @@ describe('stat and pause', () => {
     expect(r.data).toEqual({ pause_ms: 2000 });
   });
 });
+
+describe('no_log', () => {
+  it('keeps the verdict and the set variables, never the output', async () => {
+    const shown = await run('debug', { msg: 'secret-{{ pw }}' }, { noLog: true }, { pw: 's3cr3t' });
+    expect(JSON.stringify(shown)).not.toContain('s3cr3t');
+    expect(shown).toMatchObject({ changed: false });
+    const facts = await run('set_fact', { token: 'abc' }, { noLog: true });
+    expect(facts.ansibleFacts).toEqual({ token: 'abc' });
+    const failing = await run('fail', { msg: 'pw is {{ pw }}' }, { noLog: true }, { pw: 's3cr3t' });
+    expect(failing.failed).toBe(true);
+    expect(failing.msg).not.toContain('s3cr3t');
+  });
+});
