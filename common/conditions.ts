@@ -74,8 +74,20 @@ export function undefinedNames(
       else walk(child);
     }
   };
-  walk(parser.parse(`{{ (${expression}) }}`));
+  walk(parsed(expression));
   return [...found];
+}
+
+// A condition is evaluated per host and per loop item: parse each expression once.
+const ASTS = new Map<string, unknown>();
+function parsed(expression: string): unknown {
+  let ast = ASTS.get(expression);
+  if (ast === undefined) {
+    ast = parser.parse(`{{ (${expression}) }}`);
+    if (ASTS.size >= 1000) ASTS.clear();
+    ASTS.set(expression, ast);
+  }
+  return ast;
 }
 
 /** Ansible evaluates a bare expression; a templated one (`"{{ x }}"`) works too, with a warning. */

@@ -1,3 +1,5 @@
+import { ActivityFailure, ApplicationFailure } from '@temporalio/common';
+
 /**
  * Every failure type clusterflow raises, in one place. The names are part of the API: retry
  * policies, the per-host status (unreachable vs failed) and the CLI's exit codes are decided by
@@ -162,4 +164,24 @@ export function innermostCause(err: unknown): { message: string; type?: string }
   while (e && typeof e === 'object' && e.cause) e = e.cause as typeof e;
   if (e && typeof e === 'object') return { message: e.message ?? String(e), type: e.type };
   return { message: String(err) };
+}
+
+/**
+ * Ansible's distinction for a host whose step threw: `unreachable` when we could not reach it,
+ * `failed` for anything else, with the sentence the activity raised (one level in: the
+ * ActivityFailure's cause) and its type.
+ */
+export function hostOutcomeOf(err: unknown): {
+  status: 'unreachable' | 'failed';
+  reason: string;
+  failureType?: string;
+} {
+  const cause = err instanceof ActivityFailure ? err.cause : err;
+  const failureType = cause instanceof ApplicationFailure ? (cause.type ?? undefined) : undefined;
+  const reason = cause instanceof Error ? cause.message : String(cause);
+  return {
+    status: failureType === FailureTypes.HostUnreachable ? 'unreachable' : 'failed',
+    reason,
+    ...(failureType ? { failureType } : {}),
+  };
 }

@@ -1,4 +1,4 @@
-import { isCancellation, proxyActivities, setHandler } from '@temporalio/workflow';
+import { isCancellation, proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { DatabaseInput } from '../common/db';
 import { innermostCause, nonRetryableFailureTypes } from '../common/errors';
@@ -8,7 +8,7 @@ import { emptyRecap, type HostRecap, type PlayInput } from '../common/play';
 import { entriesTable, type ProgressEntry, type ResultEnvelope } from '../common/progress';
 import type { StorageInput } from '../common/storage';
 import type { NodeJoinInput } from './node-operations';
-import { progressQuery } from './progress';
+import { answerProgress } from './progress';
 import { showPhase } from './ui';
 
 // What cluster-setup is made of: its input and result, the activity options of the steps it runs
@@ -93,19 +93,14 @@ export class Setup {
       verification: [],
       failures: [],
     };
-    setHandler(progressQuery, () => {
-      const entries = this.result.steps.map(stepEntry);
-      return {
-        operation: 'cluster-setup',
-        cluster: input.cluster,
-        phase: this.phase,
-        entries,
-        done: entries.filter((e) => e.outcome).length,
-        total: entries.length,
-        log: this.log,
-        steps: this.result.steps,
-      };
-    });
+    answerProgress(() => ({
+      operation: 'cluster-setup',
+      cluster: input.cluster,
+      phase: this.phase,
+      entries: this.result.steps.map(stepEntry),
+      log: this.log,
+      steps: this.result.steps,
+    }));
   }
 
   step(name: string): SetupStep {

@@ -1,7 +1,7 @@
-import { ActivityFailure, ApplicationFailure, proxyActivities } from '@temporalio/workflow';
+import { proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { mapWithLimit } from '../common/concurrency';
-import { FailureTypes, nonRetryableFailureTypes } from '../common/errors';
+import { hostOutcomeOf, nonRetryableFailureTypes } from '../common/errors';
 import type { FactsInput, FactsResult, HostFactsOutcome, HostStatus } from '../common/facts';
 import { ProgressBook } from './progress';
 
@@ -42,11 +42,7 @@ export async function facts(input: FactsInput): Promise<FactsResult> {
   return { ...book.envelope(false), hosts: outcomes, summary };
 }
 
-/** Ansible's distinction: a host we could not reach is `unreachable`; anything else that went wrong is `failed`. */
+/** The host's outcome when its facts could not be gathered. */
 function classifyFailure(host: string, address: string, err: unknown): HostFactsOutcome {
-  const cause = err instanceof ActivityFailure ? err.cause : err;
-  const type = cause instanceof ApplicationFailure ? (cause.type ?? undefined) : undefined;
-  const reason = cause instanceof Error ? cause.message : String(cause);
-  const status: HostStatus = type === FailureTypes.HostUnreachable ? 'unreachable' : 'failed';
-  return { host, address, status, reason, failureType: type };
+  return { host, address, ...hostOutcomeOf(err) };
 }

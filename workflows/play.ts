@@ -1,15 +1,7 @@
-import {
-  ActivityFailure,
-  ApplicationFailure,
-  executeChild,
-  isCancellation,
-  proxyActivities,
-  sleep,
-  workflowInfo,
-} from '@temporalio/workflow';
+import { executeChild, isCancellation, proxyActivities, sleep, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { mapWithLimit } from '../common/concurrency';
-import { FailureTypes, nonRetryableFailureTypes } from '../common/errors';
+import { hostOutcomeOf, nonRetryableFailureTypes } from '../common/errors';
 import {
   addToRecap,
   overFailureBudget,
@@ -172,14 +164,8 @@ export async function playBatch(input: PlayBatchInput): Promise<BatchResult> {
         return { host: name, status: 'ok' };
       } catch (err) {
         if (isCancellation(err)) throw err;
-        const cause = err instanceof ActivityFailure ? err.cause : err;
-        const type = cause instanceof ApplicationFailure ? cause.type : undefined;
-        const reason = cause instanceof Error ? cause.message : String(cause);
-        return {
-          host: name,
-          status: type === FailureTypes.HostUnreachable ? 'unreachable' : 'failed',
-          reason,
-        };
+        const { status, reason } = hostOutcomeOf(err);
+        return { host: name, status, reason };
       }
     });
     out.tasks.push({ play: play.name, task: 'Gathering Facts', handler: false, hosts: results });
@@ -241,9 +227,7 @@ async function runOne(
   } catch (err) {
     // A cancelled play stops here; the activity has already killed the remote command.
     if (isCancellation(err)) throw err;
-    const cause = err instanceof ActivityFailure ? err.cause : err;
-    const type = cause instanceof ApplicationFailure ? cause.type : undefined;
-    const reason = cause instanceof Error ? cause.message : String(cause);
-    return { host: name, status: type === FailureTypes.HostUnreachable ? 'unreachable' : 'failed', reason };
+    const { status, reason } = hostOutcomeOf(err);
+    return { host: name, status, reason };
   }
 }
