@@ -3,6 +3,14 @@
 export interface ActivityHooks {
   signal?: AbortSignal;
   onTick?: () => void;
+  /** runTask only: progress kept in the heartbeat, so a retried attempt resumes (reboot). */
+  checkpoint?: Checkpoint;
+}
+
+/** What an attempt saved (`saved`: the previous attempt's last save, if any). */
+export interface Checkpoint {
+  saved?: unknown;
+  save(details: unknown): void;
 }
 
 /** Called at the start of each use, so every call sees the activity it runs in. */

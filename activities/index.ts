@@ -31,6 +31,27 @@ function activityHooks(): ActivityHooks {
 }
 
 /**
+ * runTask's hooks: also a checkpoint kept in the heartbeat's details, which every heartbeat
+ * carries on, so a retried attempt of a long module (reboot) resumes where the last one was.
+ */
+function taskHooks(): ActivityHooks {
+  try {
+    const ctx = Context.current();
+    let saved = ctx.info.heartbeatDetails as unknown;
+    const checkpoint = {
+      saved,
+      save: (details: unknown) => {
+        saved = details;
+        ctx.heartbeat(details);
+      },
+    };
+    return { signal: ctx.cancellationSignal, onTick: () => ctx.heartbeat(saved), checkpoint };
+  } catch {
+    return {};
+  }
+}
+
+/**
  * Everything that touches the network or disk lives behind this factory. The worker builds the
  * shared dependencies once and tests pass their own, the same way.
  */
@@ -40,7 +61,7 @@ export function createActivities(deps: ActivityDeps = {}) {
   const nodes = createNodeActivities(pool, activityHooks);
   return {
     gatherFacts: (target: HostTarget) => gatherFacts(new Remote(pool, target, activityHooks())),
-    runTask: (input: TaskInput) => runTask(pool, input, activityHooks()),
+    runTask: (input: TaskInput) => runTask(pool, input, taskHooks()),
     ...createDbActivities(pool, activityHooks, deps.temporal),
     ...lb,
     ...nodes,

@@ -3,7 +3,12 @@ import { ApplicationFailure } from '@temporalio/common';
 import { chmodArgument } from '../common/file-mode';
 import type { HostTarget } from '../common/hosts';
 import { resolveSecret } from './secrets';
-import { execCommand, type ExecResult } from './ssh/exec';
+import os from 'node:os';
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { Duplex, type Readable } from 'node:stream';
+import type { ClientChannel } from 'ssh2';
+import { execCommand, wrapCommand, type BecomeAs, type ExecResult } from './ssh/exec';
+import { localClient } from './ssh/local';
 import type { SshPool } from './ssh/pool';
 import { shellQuote } from './ssh/quote';
 
@@ -39,23 +44,46 @@ export interface RunOptions {
 export class Remote {
   private becomePassword?: string;
 
+  readonly target: HostTarget;
+
   constructor(
     private readonly pool: SshPool,
-    readonly target: HostTarget,
-    private readonly hooks: { signal?: AbortSignal; onTick?: () => void } = {},
-  ) {}
+    target: HostTarget,
+    private readonly hooks: {
+      signal?: AbortSignal;
+      onTick?: () => void;
+      /** The task's `environment`: exported before each of its commands. */
+      environment?: Record<string, string>;
+    } = {},
+  ) {
+    // On the worker itself, the user is whoever the worker runs as.
+    this.target = target.connection === 'local' ? { ...target, user: os.userInfo().username } : target;
+  }
+
+  /** Who a command runs as when it becomes another user; undefined when it runs as the login user. */
+  private async becomeAs(useBecome: boolean): Promise<BecomeAs | undefined> {
+    if (!useBecome) return undefined;
+    const wanted = this.target.become ?? { user: 'root' };
+    if (wanted.password && this.becomePassword === undefined) {
+      if (wanted.method === 'su')
+        throw ApplicationFailure.nonRetryable(
+          `${this.target.name}: become_method su with a password needs a terminal: not supported yet (use sudo, or connect as root)`,
+          FailureTypes.BadTask,
+        );
+      this.becomePassword = (await resolveSecret(wanted.password, 'become.password')).toString().trimEnd();
+    }
+    // Already that user: sudo would only add a dependency on sudo being installed.
+    if (wanted.user === this.target.user) return undefined;
+    return { user: wanted.user, password: this.becomePassword, method: wanted.method };
+  }
 
   async run(command: string, options: RunOptions = {}): Promise<ExecResult> {
-    const useBecome = options.become ?? Boolean(this.target.become);
-    let become: { user: string; password?: string } | undefined;
-    if (useBecome) {
-      const wanted = this.target.become ?? { user: 'root' };
-      if (wanted.password && this.becomePassword === undefined) {
-        this.becomePassword = (await resolveSecret(wanted.password, 'become.password')).toString().trimEnd();
-      }
-      // Already that user: sudo would only add a dependency on sudo being installed.
-      if (wanted.user !== this.target.user) become = { user: wanted.user, password: this.becomePassword };
-    }
+    const become = await this.becomeAs(options.become ?? Boolean(this.target.become));
+    const env = this.hooks.environment;
+    if (env && Object.keys(env).length)
+      command = `${Object.entries(env)
+        .map(([k, v]) => `export ${k}=${shellQuote(v)}`)
+        .join('\n')}\n${command}`;
     // Heartbeat through the whole wait, not only while the command runs: a connect may take its
     // full timeout, and a channel on a connection whose host vanished waits for the keepalives.
     const ticker = this.hooks.onTick ? setInterval(this.hooks.onTick, 2000) : undefined;
@@ -65,14 +93,63 @@ export class Remote {
       // for a moment. Nothing ran yet, so trying again is safe.
       for (let attempt = 1; ; attempt++) {
         try {
-          return await this.pool.withConnection(this.target, (client) =>
-            execCommand(client, command, { ...options, become, signal: this.hooks.signal }),
-          );
+          const exec = { ...options, become, signal: this.hooks.signal };
+          if (this.target.connection === 'local') return await execCommand(localClient(), command, exec);
+          return await this.pool.withConnection(this.target, (client) => execCommand(client, command, exec));
         } catch (err) {
           if (attempt >= 6 || !/Channel open failure/.test((err as Error).message)) throw err;
           await new Promise((r) => setTimeout(r, 50 * 2 ** attempt));
         }
       }
+    } finally {
+      clearInterval(ticker);
+    }
+  }
+
+  /** The same host, its connections opened with another connect timeout (a reconnect loop's). */
+  withConnectTimeout(ms: number): Remote {
+    return new Remote(this.pool, { ...this.target, connectTimeoutMs: ms }, this.hooks);
+  }
+
+  /** Drops the pooled connection: after a reboot the old one is dead, but keepalives notice slowly. */
+  forget(): void {
+    this.pool.discard(this.target);
+  }
+
+  /**
+   * Runs `fn` with a byte stream to a command on the host (its stdin and stdout), as the task's
+   * become user, on the host's pooled connection: for a protocol that rides a relay, as a MySQL
+   * session through the server's socket does. Closing the stream ends the command; `stderr()` is
+   * what the command said so far, for an error message.
+   */
+  async withStream<T>(command: string, fn: (stream: Duplex, stderr: () => string) => Promise<T>): Promise<T> {
+    const become = await this.becomeAs(Boolean(this.target.become));
+    const line = wrapCommand(command, become);
+    const session = async (stream: Duplex, errors: Readable): Promise<T> => {
+      let said = '';
+      errors.on('data', (c: Buffer) => (said += c.toString('utf8')));
+      const stop = () => stream.destroy();
+      this.hooks.signal?.addEventListener('abort', stop, { once: true });
+      if (become?.password) stream.write(`${become.password}\n`);
+      try {
+        return await fn(stream, () => said.replace(/^__CLUSTERFLOW_PGID=\d+\n/, '').trim());
+      } finally {
+        this.hooks.signal?.removeEventListener('abort', stop);
+        stream.destroy();
+      }
+    };
+    const ticker = this.hooks.onTick ? setInterval(this.hooks.onTick, 2000) : undefined;
+    try {
+      if (this.target.connection === 'local') {
+        const child = spawn('sh', ['-c', line], { stdio: 'pipe' });
+        return await session(childStream(child), child.stderr);
+      }
+      return await this.pool.withConnection(this.target, async (client) => {
+        const channel = await new Promise<ClientChannel>((resolve, reject) =>
+          client.exec(line, (err, ch) => (err ? reject(err) : resolve(ch))),
+        );
+        return session(channel, channel.stderr);
+      });
     } finally {
       clearInterval(ticker);
     }
@@ -134,7 +211,7 @@ export class Remote {
   async writeFile(
     path: string,
     content: Buffer | string,
-    attrs: FileAttributes & { backup?: boolean },
+    attrs: FileAttributes & { backup?: boolean; validate?: string },
   ): Promise<string | undefined> {
     const p = shellQuote(path);
     const lines = [
@@ -150,6 +227,10 @@ export class Remote {
       attrs.mode
         ? `chmod ${shellQuote(chmodArgument(parseInt(attrs.mode, 8)))} "$t"`
         : `if [ -e ${p} ]; then chmod --reference=${p} "$t"; else chmod 644 "$t"; fi`,
+      // validate: the operator's own check of the new file (`nginx -t -c %s`), before it goes in.
+      attrs.validate
+        ? `( ${attrs.validate.replace(/%s/g, '"$t"')} ) >&2 || { echo "validate failed" >&2; exit 3; }`
+        : '',
       attrs.backup
         ? `if [ -e ${p} ]; then b=${p}.$(date +%Y%m%d%H%M%S)~; cp -p -- ${p} "$b"; echo "$b"; fi`
         : '',
@@ -183,6 +264,21 @@ export class Remote {
     }
     return changes;
   }
+}
+
+/** A local command's stdin and stdout as one stream that closes when the command ends, as an SSH channel does. */
+function childStream(child: ChildProcessWithoutNullStreams): Duplex {
+  const stream = new Duplex({
+    read: () => void child.stdout.resume(),
+    write: (chunk: Buffer, _encoding, done) => void child.stdin.write(chunk, done),
+    final: (done) => void child.stdin.end(done),
+    destroy: (err, done) => (child.kill('SIGTERM'), done(err)),
+  });
+  child.stdin.on('error', () => undefined);
+  child.stdout.on('data', (d: Buffer) => stream.push(d) || child.stdout.pause());
+  child.stdout.on('end', () => stream.push(null));
+  child.on('close', () => process.nextTick(() => stream.destroy()));
+  return stream;
 }
 
 /** Pure: which of owner, group and mode differ from what is wanted. */

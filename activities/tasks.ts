@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import { FailureTypes } from '../common/errors';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import type { HostTarget } from '../common/hosts';
@@ -11,26 +13,39 @@ import {
   type Condition,
   type TaskControl,
 } from '../common/task-control';
-import type { Vars } from '../common/templates';
+import { renderArgs, type Vars } from '../common/templates';
+import { truthy } from '../common/jinja-ansible';
+import { lookupSubdir, withLookups } from '../common/lookups';
+import { workerLookupIO } from './lookup-io';
 import { MODULES } from './modules';
+import type { ActivityHooks } from './hooks';
 import { Remote } from './remote';
+import { heartbeatSleep } from './wait';
+import { withVaultOpened } from './vault-task';
 import type { SshPool } from './ssh/pool';
 
 export interface TaskInput {
   host: HostTarget;
   module: ModuleName;
   args: unknown;
-  /** The host's variables, with what earlier tasks registered and set. */
+  /** The host's variables (inventory, play, magic). */
   vars: Vars;
+  /** What the host's earlier tasks registered and set (set_fact, facts): above task and role vars. */
+  learned?: Vars;
   check: boolean;
   diff: boolean;
   /** Task-level become: true forces it (as root unless the host says otherwise), false turns it off. */
   become?: boolean;
+  /** become_user / become_method: whom become becomes, and how (only when become is on). */
+  becomeUser?: string;
+  becomeMethod?: 'sudo' | 'su';
+  /** environment: exported before each command of the task; values are templates. */
+  environment?: Record<string, string>;
   /** when, loop, until, changed_when, failed_when, task vars: Ansible's keywords around the module. */
   control?: TaskControl;
 }
 
-type Hooks = { signal?: AbortSignal; onTick?: () => void };
+type Hooks = ActivityHooks;
 
 const reason = (err: unknown) => (err as Error).message.split('\n').pop()?.trim() ?? String(err);
 
@@ -41,15 +56,31 @@ const reason = (err: unknown) => (err as Error).message.split('\n').pop()?.trim(
  * dies runs the task in flight again, never one already reported.
  */
 export async function runTask(pool: SshPool, input: TaskInput, hooks: Hooks = {}): Promise<ModuleResult> {
-  const result = await runTaskOnHost(pool, input, hooks);
-  return input.control?.noLog ? hidden(result) : result;
+  const result = await withVaultOpened(input, (opened) => runTaskOnHost(pool, opened, hooks));
+  return hides(input) ? hidden(result) : result;
+}
+
+/** no_log, evaluated for the host when it is a template; a template that does not render hides. */
+function hides(input: TaskInput): boolean {
+  const noLog = input.control?.noLog;
+  if (typeof noLog !== 'string') return Boolean(noLog);
+  const c = input.control ?? {};
+  try {
+    return truthy(renderArgs(noLog, { ...c.defaults, ...input.vars, ...c.vars, ...input.learned }));
+  } catch {
+    return true;
+  }
 }
 
 async function runTaskOnHost(pool: SshPool, input: TaskInput, hooks: Hooks): Promise<ModuleResult> {
   if (!Object.hasOwn(ModuleArgs, input.module))
     throw ApplicationFailure.nonRetryable(`unknown module ${input.module}`, FailureTypes.BadTask);
   const control = input.control ?? {};
-  const vars = { ...control.defaults, ...input.vars, ...control.vars };
+  // Lookups read the worker's files and environment, as Ansible's read the controller's.
+  const vars = withLookups(
+    { ...control.defaults, ...input.vars, ...control.vars, ...input.learned },
+    { io: workerLookupIO, searchPath: control.searchPath ?? [], subdir: lookupSubdir(input.module) },
+  );
   if (!control.loop) return runOnce(pool, input, vars, hooks);
   let items: unknown[];
   try {
@@ -135,17 +166,26 @@ function judged(result: ModuleResult, control: TaskControl, vars: Vars): ModuleR
   return r;
 }
 
-function pause(ms: number, hooks: Hooks): Promise<void> {
-  return new Promise((resolve, reject) => {
-    // Heartbeat through the wait, so Temporal knows the worker is alive between attempts.
-    const tick = setInterval(() => hooks.onTick?.(), 2000);
-    const done = setTimeout(() => (clearInterval(tick), resolve()), ms);
-    hooks.signal?.addEventListener('abort', () => {
-      clearInterval(tick);
-      clearTimeout(done);
-      reject(new CancelledFailure('cancelled while waiting to retry'));
-    });
-  });
+// Heartbeat through the wait, so Temporal knows the worker is alive between attempts.
+const pause = (ms: number, hooks: Hooks) => heartbeatSleep(ms, hooks, 'waiting to retry');
+
+/**
+ * A relative `src` that only rendering gave (`src: "{{ haproxy_template }}"`) is found as the
+ * client finds a written one: the role's templates/ (template) or files/, the role, the playbook.
+ */
+function localSource(
+  module: string,
+  args: { src?: unknown; remote_src?: unknown },
+  searchPath?: string[],
+): void {
+  if (!['copy', 'template', 'unarchive'].includes(module) || args.remote_src === true) return;
+  if (typeof args.src !== 'string' || path.isAbsolute(args.src) || !searchPath?.length) return;
+  const sub = module === 'template' ? 'templates' : 'files';
+  const src = args.src;
+  const found = searchPath
+    .flatMap((d) => [path.join(d, sub, src), path.join(d, src)])
+    .find((f) => existsSync(f));
+  if (found) args.src = found;
 }
 
 /** Renders the task's arguments with the vars, validates them, then runs the module on the host. */
@@ -154,18 +194,41 @@ async function runModule(pool: SshPool, input: TaskInput, vars: Vars, hooks: Hoo
   // are checked only here, with the same messages.
   const checked = taskArguments(input.module, input.args, vars);
   if (checked.problems) return { changed: false, failed: true, msg: checked.problems.join('; ') };
+  localSource(
+    input.module,
+    checked.args as { src?: unknown; remote_src?: unknown },
+    input.control?.searchPath,
+  );
+  const become =
+    input.become === false
+      ? undefined
+      : input.become
+        ? (input.host.become ?? { user: 'root' })
+        : input.host.become;
   const host: HostTarget = {
     ...input.host,
-    become:
-      input.become === false
-        ? undefined
-        : input.become
-          ? (input.host.become ?? { user: 'root' })
-          : input.host.become,
+    become: become && {
+      ...become,
+      user: input.becomeUser ?? become.user,
+      ...(input.becomeMethod ? { method: input.becomeMethod } : {}),
+    },
   };
-  const remote = new Remote(pool, host, hooks);
+  let environment: Record<string, string> | undefined;
+  if (input.environment) {
+    try {
+      environment = Object.fromEntries(
+        Object.entries(renderArgs(input.environment, vars) as Record<string, unknown>).map(([k, v]) => [
+          k,
+          typeof v === 'string' ? v : JSON.stringify(v),
+        ]),
+      );
+    } catch (err) {
+      return { changed: false, failed: true, msg: `environment: ${reason(err)}` };
+    }
+  }
+  const remote = new Remote(pool, host, { ...hooks, environment });
   const runner = MODULES[input.module] as (ctx: unknown, args: unknown) => Promise<ModuleResult>;
-  const result = await runner({ remote, check: input.check, diff: input.diff, vars }, checked.args);
+  const result = await runner({ remote, check: input.check, diff: input.diff, vars, hooks }, checked.args);
   // The remote process group is already killed; tell Temporal the activity ended by cancellation.
   if (hooks.signal?.aborted) throw new CancelledFailure(`${input.module} on ${input.host.name} cancelled`);
   return result;

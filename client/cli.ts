@@ -8,6 +8,7 @@ import { InventoryError } from './inventory';
 import { PlaybookError } from './play';
 import { ExtraVarsError } from './playbook-flags';
 import { SpecError } from './spec';
+import { VaultOpenError } from './vault';
 import { registerDbCommands } from './commands/db';
 import { registerHostCommands } from './commands/hosts';
 import { registerNodeCommands } from './commands/nodes';
@@ -34,7 +35,8 @@ const program = new Command('clusterflow')
   .addHelpText(
     'after',
     `
-Flags: \`play\` takes ansible-playbook's (-i -l -t --skip-tags -C -D -f/--forks -e, and --syntax-check,
+Flags: \`play\` takes ansible-playbook's (-i -l -t --skip-tags -C -D -f/--forks -e --vault-id
+--vault-password-file, -v/-vv/-vvv, --start-at-task, and --syntax-check,
 --list-hosts, --list-tasks, --list-tags, which need no server); every
 command that reads a cluster spec takes it with -f/--file.
 Exit codes: 0 success, 1 the operation failed on some host, 2 bad input or usage, 3 Temporal unreachable.`,
@@ -61,7 +63,8 @@ export async function main(argv = process.argv): Promise<void> {
       err instanceof BadInput ||
       err instanceof PlaybookError ||
       err instanceof SpecError ||
-      err instanceof BadConnectionSettings
+      err instanceof BadConnectionSettings ||
+      err instanceof VaultOpenError
     ) {
       console.error(`clusterflow: bad input: ${err.message}`);
       process.exitCode = ExitCode.badInput;

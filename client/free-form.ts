@@ -2,14 +2,29 @@
 // state=present` (key=value arguments), `action: copy src=a dest=b` (the module named inside),
 // and `args:` beside a free-form command. Each becomes the one mapping a module takes.
 
-/** Splits a line into words as Ansible's split_args does: quotes group, and are removed. */
+/**
+ * Splits a line into words as Ansible's split_args does: quotes group, and are removed; a Jinja
+ * expression (`{{ pkgs | join(' ') }}`) stays one piece of its word, its quotes and blanks kept.
+ */
 export function splitWords(text: string): string[] {
   const words: string[] = [];
   let word = '';
   let quote: string | undefined;
   let started = false;
-  for (const c of text) {
-    if (quote) {
+  let jinja = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    const pair = text.slice(i, i + 2);
+    if (pair === '{{' || pair === '{%') {
+      jinja++;
+      word += pair;
+      i++;
+    } else if (jinja > 0 && (pair === '}}' || pair === '%}')) {
+      jinja--;
+      word += pair;
+      i++;
+    } else if (jinja > 0) word += c;
+    else if (quote) {
       if (c === quote) quote = undefined;
       else word += c;
     } else if (c === '"' || c === "'") {
@@ -22,6 +37,7 @@ export function splitWords(text: string): string[] {
     } else word += c;
   }
   if (quote) throw new Error(`unbalanced ${quote} quote in "${text}"`);
+  if (jinja > 0) throw new Error(`unclosed {{ in "${text}"`);
   if (started || word) words.push(word);
   return words;
 }

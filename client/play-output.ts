@@ -1,18 +1,31 @@
 import { createTwoFilesPatch } from 'diff';
 import type { PlayResult, TaskReport } from '../common/play';
+import { connectionLine, showsResult, verboseHostLines, type Verbosity } from './play-verbose';
 
-/** Ansible-like per-task output: one line per host, diffs when asked, failures with their message. */
-export function renderTasks(tasks: TaskReport[], showDiff: boolean): string {
+/**
+ * Ansible-like per-task output: one line per host, diffs when asked, failures with their message;
+ * with -v each result's dict, -vv the task's path, -vvv the connection (client/play-verbose.ts).
+ */
+export function renderTasks(
+  tasks: TaskReport[],
+  showDiff: boolean,
+  verbose: Verbosity = { level: 0 },
+): string {
   const out: string[] = [];
   let lastPlay = '';
   for (const t of tasks) {
     if (t.play !== lastPlay) out.push('', `PLAY [${t.play}] `.padEnd(78, '*'));
     lastPlay = t.play;
     out.push('', `${t.handler ? 'RUNNING HANDLER' : 'TASK'} [${t.task}] `.padEnd(78, '*'));
+    if (verbose.level >= 2 && t.path) out.push(`task path: ${t.path}`);
     for (const h of t.hosts) {
+      const connection =
+        verbose.level >= 3 ? connectionLine(verbose.targets?.get(h.host), t.module) : undefined;
+      if (connection) out.push(connection);
       const msg =
         h.status === 'failed' || h.status === 'unreachable' ? `: ${h.reason ?? h.result?.msg ?? ''}` : '';
-      out.push(`${h.status}: [${h.host}]${msg}`);
+      if (showsResult(t, verbose)) out.push(...verboseHostLines(t, h, verbose));
+      else out.push(`${h.status}: [${h.host}]${msg}`);
       const d = h.result?.diff;
       if (showDiff && d && d.before !== d.after) {
         out.push(
@@ -27,7 +40,7 @@ export function renderTasks(tasks: TaskReport[], showDiff: boolean): string {
           ).trimEnd(),
         );
       }
-      if (h.status === 'failed' && h.result?.stderr)
+      if (h.status === 'failed' && h.result?.stderr && !showsResult(t, verbose))
         out.push(`  stderr: ${h.result.stderr.trim().split('\n').slice(-5).join('\n          ')}`);
     }
   }
@@ -41,7 +54,7 @@ export function renderRecap(result: PlayResult): string {
   for (const h of hosts) {
     const r = result.recap[h];
     lines.push(
-      `${h.padEnd(width)} : ok=${r.ok}  changed=${r.changed}  unreachable=${r.unreachable}  failed=${r.failed}  skipped=${r.skipped}  rescued=${r.rescued ?? 0}`,
+      `${h.padEnd(width)} : ok=${r.ok}  changed=${r.changed}  unreachable=${r.unreachable}  failed=${r.failed}  skipped=${r.skipped}  rescued=${r.rescued ?? 0}  ignored=${r.ignored ?? 0}`,
     );
   }
   if (result.aborted) lines.push('', `ABORTED: ${result.aborted}`);

@@ -1,11 +1,21 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { parseAnsibleYaml as parse } from './yaml';
+import { readVarsText } from './vault';
 import type { BlockPlace } from '../common/blocks';
 import type { Vars } from '../common/templates';
 import { checkTask, type RawTask, type SourceDirs } from './play-tasks';
-import { listOf, resolveRoles, roleEntry, RoleError } from './roles';
-import { moduleKey, NOT_YET } from './playbook-keywords';
+import { unknownArguments } from '../common/task-arguments';
+import {
+  listOf,
+  resolveRoles,
+  roleEntry,
+  RoleError,
+  type LoadedRole,
+  type RoleEntry,
+  type RoleFiles,
+} from './roles';
+import { candidateFiles, firstFoundExpression, quote, textExpression } from './templated-includes';
+import { INHERITED_KEYS, moduleKey, NOT_YET, validInherited } from './playbook-keywords';
 
 // A play's tasks in Ansible's order — pre_tasks, the roles (dependencies first), tasks,
 // post_tasks — with the handlers of its roles and its own, and where handlers are flushed: after
@@ -28,6 +38,11 @@ export interface ScopedTask {
   scope?: TaskScope;
   /** The blocks it sits in, outermost first. */
   blocks?: BlockPlace[];
+  /**
+   * The conditions that pick it as one of the files a templated include can be: a host for which
+   * one is false never included it, so its skip is not reported (as in ansible-core).
+   */
+  guards?: string[];
 }
 
 export interface PlaySections {
@@ -37,11 +52,28 @@ export interface PlaySections {
   flushAfter: number[];
   /** Every handler was readable: notifications can be resolved (else they would all seem dangling). */
   handlersComplete: boolean;
+  /**
+   * What the play's `roles:` give every task of the play, as ansible-core does (its roles' vars
+   * are not private): their defaults, lowest of all, and their vars, above the play's.
+   */
+  roleDefaults: Vars;
+  roleVars: Vars;
+}
+
+/** Where readTasks puts what it reads; `roles` reads a role an include_role names, into the play. */
+interface TaskList {
+  tasks: ScopedTask[];
+  flushAfter: number[];
+  blocks?: number;
+  roles?: {
+    baseDir: string;
+    read(r: { role: LoadedRole; entry: RoleEntry }, at: Place, depth: number, into: TaskList): void;
+  };
 }
 
 const INCLUDES = ['import_tasks', 'include_tasks'];
-const INCLUDE_KEYS = ['name', 'when', 'tags', 'vars'];
-const BLOCK_KEYS = ['name', 'block', 'rescue', 'always', 'when', 'tags', 'vars'];
+const INCLUDE_KEYS = ['name', 'when', 'tags', 'vars', ...INHERITED_KEYS];
+const BLOCK_KEYS = ['name', 'block', 'rescue', 'always', 'when', 'tags', 'vars', ...INHERITED_KEYS];
 
 interface Place {
   where: string;
@@ -50,6 +82,31 @@ interface Place {
   tasksDir: string;
   sources: string | SourceDirs;
   scope?: TaskScope;
+  /** Keywords the play, role line, blocks and includes around give each task (become, environment…). */
+  inherit?: Record<string, unknown>;
+  /** The conditions that pick the files of templated includes around (see ScopedTask.guards). */
+  guards?: string[];
+  /** Inside an include_tasks: a task's arguments are checked now, so a file we cannot run is known. */
+  dynamic?: boolean;
+}
+
+/** The keywords an enclosing play, block, include or role line hands down, the inner over the outer. */
+export function inheritedOf(outer: Record<string, unknown> | undefined, body: Record<string, unknown>) {
+  const own = Object.fromEntries(
+    Object.entries(body).filter(([k, v]) => INHERITED_KEYS.includes(k) && validInherited(k, v)),
+  );
+  const merged: Record<string, unknown> = { ...outer, ...own };
+  if (outer?.environment && own.environment && typeof own.environment === 'object')
+    merged.environment = { ...(outer.environment as object), ...own.environment };
+  return Object.keys(merged).length ? merged : undefined;
+}
+
+/** A task with what its surroundings hand down, where it does not say otherwise. */
+function withInherited(raw: unknown, inherit: Record<string, unknown> | undefined): unknown {
+  if (!inherit || !raw || typeof raw !== 'object' || Array.isArray(raw)) return raw;
+  return inheritedOf(inherit, raw as Record<string, unknown>)
+    ? { ...raw, ...inheritedOf(inherit, raw as Record<string, unknown>) }
+    : raw;
 }
 
 function includeOf(raw: unknown): { key: string; file: unknown; rest: Record<string, unknown> } | undefined {
@@ -74,7 +131,7 @@ function readTasks(
   at: Place,
   handler: boolean,
   problems: string[],
-  out: { tasks: ScopedTask[]; flushAfter: number[]; blocks?: number },
+  out: TaskList,
   depth = 0,
 ): void {
   list.forEach((raw, i) => {
@@ -94,8 +151,9 @@ function readTasks(
       if (extra.length) return void problems.push(`${where}: ${extra.join(', ')} on a block: ${NOT_YET}`);
       const id = `b${(out.blocks = (out.blocks ?? 0) + 1)}`;
       const inherited = Object.fromEntries(
-        Object.entries(b).filter(([k]) => INCLUDE_KEYS.includes(k) && k !== 'name'),
+        Object.entries(b).filter(([k]) => ['when', 'tags', 'vars'].includes(k)),
       );
+      const inherit = inheritedOf(at.inherit, b);
       for (const part of ['block', 'rescue', 'always'] as const) {
         const list = b[part] ?? [];
         if (!Array.isArray(list)) {
@@ -104,69 +162,248 @@ function readTasks(
         }
         const tasks = list.map((t) => mergeIncludeKeys(t, inherited));
         const blocks = [...(at.blocks ?? []), { id, part }];
-        readTasks(tasks, { ...at, where: `${where} ${part}`, blocks }, false, problems, out, depth + 1);
+        readTasks(
+          tasks,
+          { ...at, where: `${where} ${part}`, blocks, inherit },
+          false,
+          problems,
+          out,
+          depth + 1,
+        );
       }
       return;
     }
+    const push = (task: RawTask | undefined, guards = at.guards) => {
+      if (task)
+        out.tasks.push({
+          raw: task,
+          scope: at.scope,
+          ...(at.blocks ? { blocks: at.blocks } : {}),
+          ...(guards?.length ? { guards } : {}),
+        });
+    };
+    /** A task of ours; `guard`: the condition (first in its when) that picks it among the candidates. */
+    const check = (t: Record<string, unknown>, guard?: string) =>
+      push(
+        checkTask(withInherited(t, at.inherit), where, at.sources, false, problems),
+        guard ? [...(at.guards ?? []), guard] : at.guards,
+      );
+    // A dynamic include is a task of its own in ansible-core's output (ok, or skipped by its when).
+    const includedMarker = (key: string, rest: Record<string, unknown>) => {
+      const { name, when, tags, vars: v, ...keywords } = rest;
+      check({
+        name: String(name ?? key),
+        ...(when !== undefined ? { when } : {}),
+        ...(tags !== undefined ? { tags } : {}),
+        ...(v !== undefined ? { vars: v } : {}),
+        ...keywords,
+        assert: { that: [true], quiet: true },
+      });
+    };
     const vars = includeVarsOf(raw);
     if (vars && !handler) {
-      // Read when the playbook loads (a static file), and set for the host as set_fact would.
+      // Read when the playbook loads, and set for the host as set_fact would; a name only the
+      // host's facts decide is every file it can be, each under the condition that picks it.
       const { key, file, rest, options } = vars;
       if (options.length) return void problems.push(`${where}: ${key}: ${options.join(', ')}: ${NOT_YET}`);
-      if (typeof file !== 'string' || file.includes('{{'))
-        return void problems.push(`${where}: ${key}: a templated or non-text file name: ${NOT_YET}`);
+      const { with_first_found: firstFound, ...keys } = rest;
       const dirs = at.scope ? [path.join(path.dirname(at.tasksDir), 'vars'), at.tasksDir] : [at.tasksDir];
-      const found = dirs.map((d) => path.resolve(d, file)).find((f) => existsSync(f));
-      if (!found) return void problems.push(`${where}: ${key}: ${file} not found in ${dirs.join(', ')}`);
-      let content: unknown;
+      let choices: { name: string; file: string }[];
+      let guard: ((name: string) => string) | undefined;
+      let none: string | undefined;
       try {
-        const text = readFileSync(found, 'utf8');
-        if (text.startsWith('$ANSIBLE_VAULT'))
-          return void problems.push(`${where}: ${key}: ${found}: an ansible-vault file: ${NOT_YET}`);
-        content = parse(text) ?? {};
+        if (firstFound !== undefined) {
+          if (typeof file !== 'string' || !/^\{\{\s*item\s*\}\}$/.test(file.trim()))
+            return void problems.push(`${where}: ${key}: with_first_found: the file must be "{{ item }}"`);
+          const names = firstFoundNames(firstFound);
+          choices = names
+            .flatMap((n) => candidateFiles(n, dirs))
+            .filter((c, i, all) => all.findIndex((o) => o.name === c.name) === i);
+          const expr = firstFoundExpression(
+            names,
+            choices.map((c) => c.name),
+          );
+          guard = (name) => `${expr} == ${quote(name)}`;
+          none = `${expr} is undefined or ${expr} is none`;
+        } else if (typeof file === 'string' && file.includes('{{')) {
+          choices = candidateFiles(file, dirs);
+          const expr = textExpression(file);
+          guard = (name) => `(${expr}) == ${quote(name)}`;
+          none = `(${expr}) not in [${choices.map((c) => quote(c.name)).join(', ')}]`;
+        } else if (typeof file === 'string') {
+          const found = dirs.map((d) => path.resolve(d, file)).find((f) => existsSync(f));
+          if (!found) return void problems.push(`${where}: ${key}: ${file} not found in ${dirs.join(', ')}`);
+          choices = [{ name: file, file: found }];
+        } else return void problems.push(`${where}: ${key}: a file name`);
       } catch (err) {
-        return void problems.push(`${where}: ${key}: ${found}: ${(err as Error).message.split('\n')[0]}`);
+        return void problems.push(`${where}: ${key}: ${(err as Error).message}`);
       }
-      if (!content || typeof content !== 'object' || Array.isArray(content))
-        return void problems.push(`${where}: ${key}: ${found}: a mapping of variables`);
-      const task = checkTask(
-        { name: `include_vars ${file}`, ...rest, set_fact: content },
-        where,
-        at.sources,
-        false,
-        problems,
-      );
-      if (task) out.tasks.push({ raw: task, scope: at.scope, ...(at.blocks ? { blocks: at.blocks } : {}) });
+      if (guard && !choices.length)
+        return void problems.push(`${where}: ${key}: no file in ${dirs.join(', ')} matches ${String(file)}`);
+      for (const c of choices) {
+        let content: unknown;
+        try {
+          content = readVarsText(readFileSync(c.file, 'utf8')) ?? {};
+        } catch (err) {
+          return void problems.push(`${where}: ${key}: ${c.file}: ${(err as Error).message.split('\n')[0]}`);
+        }
+        if (!content || typeof content !== 'object' || Array.isArray(content)) {
+          // A file the name could be but is no vars file (the playbook itself): never the one meant.
+          if (guard) continue;
+          return void problems.push(`${where}: ${key}: ${c.file}: a mapping of variables`);
+        }
+        const picks = guard?.(c.name);
+        const when = [...(picks ? [picks] : []), ...asConditions(keys.when)];
+        check({ name: key, ...keys, ...(when.length ? { when } : {}), set_fact: content }, picks);
+      }
+      if (none)
+        check(
+          {
+            name: key,
+            ...keys,
+            when: [none, ...asConditions(keys.when)],
+            fail: { msg: `${key}: no file found for ${String(firstFound ?? file)} in ${dirs.join(', ')}` },
+          },
+          none,
+        );
+      return;
+    }
+    const role = roleIncludeOf(raw);
+    if (role && !handler) {
+      const extra = Object.keys(role.rest).filter((k) => !INCLUDE_KEYS.includes(k));
+      if (extra.length) return void problems.push(`${where}: ${extra.join(', ')} on ${role.key}: ${NOT_YET}`);
+      if (depth > 20) return void problems.push(`${where}: ${role.key}: includes nest deeper than 20`);
+      if (!out.roles) return void problems.push(`${where}: ${role.key}: only in a play's tasks`);
+      if (moduleKey(role.key) === 'include_role') includedMarker(role.key, role.rest);
+      try {
+        const options = roleIncludeOptions(role.args, `${where}: ${role.key}`);
+        const { when, tags, vars: lineVars, ...keywords } = role.rest;
+        const entry = roleEntry(
+          {
+            role: options.name,
+            vars: { ...(lineVars as object) },
+            ...(when ? { when } : {}),
+            ...(tags ? { tags } : {}),
+            ...keywords,
+          },
+          `${where}: ${role.key}`,
+        );
+        for (const loaded of resolveRoles([entry], out.roles.baseDir, options)) {
+          out.roles.read(
+            loaded,
+            { ...at, where: `${where} (${role.key} ${loaded.role.name})` },
+            depth + 1,
+            out,
+          );
+        }
+      } catch (err) {
+        if (!(err instanceof RoleError)) throw err;
+        problems.push(err.message.startsWith(where) ? err.message : `${where}: ${role.key}: ${err.message}`);
+      }
       return;
     }
     const inc = includeOf(raw);
     if (inc && !handler) {
       const extra = Object.keys(inc.rest).filter((k) => !INCLUDE_KEYS.includes(k));
       if (extra.length) return void problems.push(`${where}: ${extra.join(', ')} on ${inc.key}: ${NOT_YET}`);
-      if (typeof inc.file !== 'string' || inc.file.includes('{{'))
-        return void problems.push(`${where}: ${inc.key}: a templated or non-text file name: ${NOT_YET}`);
+      const name =
+        inc.file && typeof inc.file === 'object' && !Array.isArray(inc.file)
+          ? (inc.file as Record<string, unknown>).file
+          : inc.file;
+      if (inc.file && typeof inc.file === 'object' && Object.keys(inc.file).some((k) => k !== 'file'))
+        return void problems.push(
+          `${where}: ${inc.key}: ${Object.keys(inc.file)
+            .filter((k) => k !== 'file')
+            .join(', ')}: ${NOT_YET}`,
+        );
+      if (typeof name !== 'string') return void problems.push(`${where}: ${inc.key}: a file name`);
       if (depth > 20) return void problems.push(`${where}: ${inc.key}: includes nest deeper than 20`);
-      const file = path.resolve(at.tasksDir, inc.file);
-      let tasks: unknown[];
+      let choices: { name: string; file: string }[];
       try {
-        tasks = listOf(file);
+        choices = name.includes('{{')
+          ? candidateFiles(name, [at.tasksDir])
+          : [{ name, file: path.resolve(at.tasksDir, name) }];
       } catch (err) {
         return void problems.push(`${where}: ${inc.key}: ${(err as Error).message}`);
       }
+      if (!choices.length)
+        return void problems.push(`${where}: ${inc.key}: no file in ${at.tasksDir} matches ${name}`);
+      const expr = name.includes('{{') ? textExpression(name) : undefined;
       // The include's own when, tags and vars apply to every task it brings, as import_tasks does.
-      const withKeys = tasks.map((t) => mergeIncludeKeys(t, inc.rest));
-      readTasks(
-        withKeys,
-        { ...at, where: `${where} (${inc.file})`, tasksDir: path.dirname(file) },
-        false,
-        problems,
-        out,
-        depth + 1,
-      );
+      const own = Object.fromEntries(Object.entries(inc.rest).filter(([k]) => !INHERITED_KEYS.includes(k)));
+      if (moduleKey(inc.key) === 'include_tasks') includedMarker(inc.key, inc.rest);
+      for (const c of choices) {
+        let tasks: unknown[];
+        try {
+          tasks = listOf(c.file);
+        } catch (err) {
+          // A file the name could be but is no task list (a vars file beside it): never the one meant.
+          if (expr) continue;
+          return void problems.push(`${where}: ${inc.key}: ${(err as Error).message}`);
+        }
+        const picks = expr ? `(${expr}) == ${quote(c.name)}` : undefined;
+        const keys = picks ? { ...own, when: [picks, ...asConditions(own.when)] } : own;
+        const local: string[] = [];
+        const read: TaskList = { tasks: [], flushAfter: [], blocks: out.blocks, roles: out.roles };
+        readTasks(
+          tasks.map((t) => mergeIncludeKeys(t, keys)),
+          {
+            ...at,
+            where: `${where} (${c.name})`,
+            tasksDir: path.dirname(c.file),
+            inherit: inheritedOf(at.inherit, inc.rest),
+            ...(picks ? { guards: [...(at.guards ?? []), picks] } : {}),
+            ...(moduleKey(inc.key) === 'include_tasks' ? { dynamic: true } : {}),
+          },
+          false,
+          local,
+          read,
+          depth + 1,
+        );
+        // include_tasks is dynamic: ansible-core reads the file only for a host that gets there
+        // (`setup-FreeBSD.yml` under `when: ansible_os_family == 'FreeBSD'`). A file we cannot
+        // run fails such a host at the include, with every problem named, before any of its tasks.
+        if (local.length && moduleKey(inc.key) === 'include_tasks') {
+          check(
+            {
+              name: String(own.name ?? inc.key),
+              ...keys,
+              fail: { msg: `${inc.key}: ${c.name} cannot run here: ${local.join('; ')}` },
+            },
+            picks,
+          );
+          continue;
+        }
+        problems.push(...local);
+        const offset = out.tasks.length;
+        out.tasks.push(...read.tasks);
+        out.flushAfter.push(...read.flushAfter.map((i) => i + offset));
+        out.blocks = read.blocks;
+      }
+      if (expr) {
+        const none = `(${expr}) not in [${choices.map((c) => quote(c.name)).join(', ')}]`;
+        check(
+          {
+            name: String(own.name ?? inc.key),
+            ...own,
+            when: [none, ...asConditions(own.when)],
+            fail: { msg: `${inc.key}: could not find or access ${name} in ${at.tasksDir}` },
+          },
+          none,
+        );
+      }
       return;
     }
-    const task = checkTask(raw, where, at.sources, handler, problems);
-    if (task) out.tasks.push({ raw: task, scope: at.scope, ...(at.blocks ? { blocks: at.blocks } : {}) });
+    const task = checkTask(withInherited(raw, at.inherit), where, at.sources, handler, problems);
+    if (task && at.dynamic)
+      problems.push(...unknownArguments(task.module, task.args).map((m) => `${where}: ${m}`));
+    if (task)
+      out.tasks.push({
+        raw: task,
+        scope: at.scope,
+        ...(at.blocks ? { blocks: at.blocks } : {}),
+        ...(at.guards ? { guards: at.guards } : {}),
+      });
   });
 }
 
@@ -189,6 +426,66 @@ function includeVarsOf(
   };
 }
 
+const asConditions = (v: unknown): unknown[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
+
+/** with_first_found's names: a list, or `{ files: [...], paths: [...] }` (each file under each path). */
+function firstFoundNames(v: unknown): string[] {
+  const list = Array.isArray(v) ? v : [v];
+  return list.flatMap((e): string[] => {
+    if (typeof e === 'string') return [e];
+    if (e && typeof e === 'object' && !Array.isArray(e)) {
+      const { files, paths, ...other } = e as Record<string, unknown>;
+      if (Object.keys(other).length)
+        throw new Error(`with_first_found: ${Object.keys(other).join(', ')}: ${NOT_YET}`);
+      const fs = [files ?? []].flat().map(String);
+      const ps = [paths ?? []].flat().map(String);
+      return ps.length ? ps.flatMap((p) => fs.map((f) => `${p.replace(/\/$/, '')}/${f}`)) : fs;
+    }
+    throw new Error('with_first_found: a list of file names');
+  });
+}
+
+const ROLE_INCLUDES = ['include_role', 'import_role'];
+
+function roleIncludeOf(
+  raw: unknown,
+): { key: string; args: unknown; rest: Record<string, unknown> } | undefined {
+  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) return undefined;
+  const r = raw as Record<string, unknown>;
+  const key = Object.keys(r).find((k) => ROLE_INCLUDES.includes(moduleKey(k)));
+  if (!key) return undefined;
+  return { key, args: r[key], rest: Object.fromEntries(Object.entries(r).filter(([k]) => k !== key)) };
+}
+
+/** include_role / import_role's own options: which role, and which of its files. */
+function roleIncludeOptions(args: unknown, where: string): RoleFiles & { name: string } {
+  if (!args || typeof args !== 'object' || Array.isArray(args))
+    throw new RoleError(`${where}: name: the role to include`);
+  const a = args as Record<string, unknown>;
+  const known = [
+    'name',
+    'tasks_from',
+    'vars_from',
+    'defaults_from',
+    'handlers_from',
+    'allow_duplicates',
+    'public',
+  ];
+  const other = Object.keys(a).filter((k) => !known.includes(k));
+  if (other.length) throw new RoleError(`${where}: ${other.join(', ')}: ${NOT_YET}`);
+  // The role's variables stay its own; `public: true` would hand them to the play's later tasks.
+  if (a.public === true) throw new RoleError(`${where}: public: true: ${NOT_YET}`);
+  if (typeof a.name !== 'string' || !a.name) throw new RoleError(`${where}: name: the role to include`);
+  const file = (k: string) => (typeof a[k] === 'string' ? (a[k] as string) : undefined);
+  return {
+    name: a.name,
+    tasks: file('tasks_from'),
+    vars: file('vars_from'),
+    defaults: file('defaults_from'),
+    handlers: file('handlers_from'),
+  };
+}
+
 function mergeIncludeKeys(task: unknown, keys: Record<string, unknown>): unknown {
   if (!task || typeof task !== 'object' || Array.isArray(task) || !Object.keys(keys).length) return task;
   const t = { ...(task as Record<string, unknown>) };
@@ -207,9 +504,9 @@ export function playSections(
   problems: string[],
 ): PlaySections {
   const list = (k: string) => (Array.isArray(body[k]) ? (body[k] as unknown[]) : []);
-  const play: Place = { where, tasksDir: baseDir, sources: baseDir };
-  const tasks = { tasks: [] as ScopedTask[], flushAfter: [] as number[] };
-  const handlers = { tasks: [] as ScopedTask[], flushAfter: [] as number[] };
+  const play: Place = { where, tasksDir: baseDir, sources: baseDir, inherit: inheritedOf(undefined, body) };
+  const tasks: TaskList = { tasks: [], flushAfter: [] };
+  const handlers: TaskList = { tasks: [], flushAfter: [] };
   const sectionEnd = () => {
     if (tasks.tasks.length && tasks.flushAfter.at(-1) !== tasks.tasks.length - 1)
       tasks.flushAfter.push(tasks.tasks.length - 1);
@@ -226,7 +523,13 @@ export function playSections(
     if (!(err instanceof RoleError)) throw err;
     problems.push(err.message.startsWith(where) ? err.message : `${where}: roles: ${err.message}`);
   }
-  for (const { role, entry } of roles) {
+  const handlersRead = new Set<string>();
+  const readRole = (
+    { role, entry }: { role: LoadedRole; entry: RoleEntry },
+    parent: Place,
+    depth: number,
+    into: TaskList = tasks,
+  ) => {
     const scope: TaskScope = {
       role: role.name,
       defaults: role.defaults,
@@ -238,11 +541,24 @@ export function playSections(
       copy: [path.join(role.dir, 'files'), role.dir, baseDir],
       template: [path.join(role.dir, 'templates'), role.dir, baseDir],
     };
-    const at: Place = { where: `${where} role ${role.name}`, tasksDir: role.tasksDir, sources, scope };
-    readTasks(role.tasks, at, false, problems, tasks);
+    const at: Place = {
+      where: parent.where,
+      tasksDir: role.tasksDir,
+      sources,
+      scope,
+      inherit: inheritedOf(parent.inherit, entry.keywords),
+      ...(parent.blocks ? { blocks: parent.blocks } : {}),
+    };
+    readTasks(role.tasks, at, false, problems, into, depth);
+    // A role's handlers join the play once, however often the role is included.
+    const handlerKey = `${role.dir} ${JSON.stringify(role.handlers)}`;
+    if (handlersRead.has(handlerKey)) return;
+    handlersRead.add(handlerKey);
     handlerCount += role.handlers.length;
     readTasks(role.handlers, { ...at, tasksDir: path.join(role.dir, 'handlers') }, true, problems, handlers);
-  }
+  };
+  tasks.roles = { baseDir, read: readRole };
+  for (const r of roles) readRole(r, { ...play, where: `${where} role ${r.role.name}` }, 0);
   readTasks(list('tasks'), play, false, problems, tasks);
   sectionEnd();
   readTasks(list('post_tasks'), { ...play, where: `${where} post_tasks` }, false, problems, tasks);
@@ -254,5 +570,7 @@ export function playSections(
     handlers: handlers.tasks,
     flushAfter: tasks.flushAfter.filter((i) => i !== last),
     handlersComplete: handlers.tasks.length === handlerCount,
+    roleDefaults: Object.assign({}, ...roles.map((r) => r.role.defaults)),
+    roleVars: Object.assign({}, ...roles.map((r) => r.role.vars)),
   };
 }

@@ -7,6 +7,8 @@ import type { TaskControl } from '../common/task-control';
 import { expressionSyntaxError } from '../common/templates';
 import { parseStrict } from '../common/parse-strict';
 import { actionForm, commandArgs, keyValueArgs } from './free-form';
+import { isWithLookup } from '../common/lookup-loops';
+import { LOOP_KEYS } from './lookup-keywords';
 import {
   ACTIONS_NOT_YET,
   ALIASES,
@@ -39,6 +41,14 @@ function sourceFile(base: string | SourceDirs, module: 'copy' | 'template', src:
   const dirs = typeof base === 'string' ? [base] : base[module];
   const candidates = dirs.map((d) => path.resolve(d, src));
   return candidates.find((f) => existsSync(f)) ?? candidates[0];
+}
+
+/** Where a module's `src` is a worker-side file: unarchive's archive is found as copy's file, unless on the host. */
+function localSourceOf(module: ModuleName, args: Record<string, unknown>): 'copy' | 'template' | undefined {
+  if (module === 'copy' || module === 'template') return module;
+  if (module === 'unarchive' && !/^(y|yes|on|1|true|t)$/i.test(String(args.remote_src ?? false)))
+    return 'copy';
+  return undefined;
 }
 
 export interface RawTask {
@@ -114,6 +124,8 @@ export function checkTask(
   const module = moduleOf(modules[0])!;
   let args = task[modules[0]];
   if (args === null || args === undefined) args = {};
+  // `meta: end_host`: the action is the whole argument.
+  if (module === 'meta' && typeof args === 'string') args = { action: args.trim() };
   if (typeof args === 'string') {
     try {
       args = module === 'command' || module === 'shell' ? commandArgs(args) : keyValueArgs(args);
@@ -130,13 +142,9 @@ export function checkTask(
   if (!parsed.data) return undefined;
   // A local source file is found next to the playbook, whatever directory the worker runs in.
   const src = (args as { src?: unknown }).src;
-  if (
-    (module === 'copy' || module === 'template') &&
-    typeof src === 'string' &&
-    !path.isAbsolute(src) &&
-    !src.includes('{{')
-  ) {
-    args = { ...args, src: sourceFile(baseDir, module, src) };
+  const from = localSourceOf(module, args as Record<string, unknown>);
+  if (from && typeof src === 'string' && !path.isAbsolute(src) && !src.includes('{{')) {
+    args = { ...args, src: sourceFile(baseDir, from, src) };
   }
   return { at: where, keywords: parsed.data, module, args: args as Record<string, unknown> };
 }
@@ -153,7 +161,7 @@ function controlProblems(k: z.output<typeof TaskKeywordsSchema>): string[] {
       const error = expressionSyntaxError(text);
       if (error) problems.push(`${key}${(k[key]?.length ?? 0) > 1 ? `[${i}]` : ''}: ${error}`);
     }
-  const loops = (['loop', 'with_items', 'with_dict'] as const).filter((l) => k[l] !== undefined);
+  const loops = LOOP_KEYS.filter((l) => k[l] !== undefined);
   if (loops.length > 1) problems.push(`${loops.join(', ')}: a task has one loop`);
   if (k.loop_control && !loops.length) problems.push('loop_control: the task has no loop');
   if ((k.retries !== undefined || k.delay !== undefined) && !k.until)
@@ -163,11 +171,14 @@ function controlProblems(k: z.output<typeof TaskKeywordsSchema>): string[] {
 
 /** The keywords that steer a task's module, as the activity takes them; undefined when none. */
 export function taskControl(k: z.output<typeof TaskKeywordsSchema>): TaskControl | undefined {
-  const loopKind = (['loop', 'with_items', 'with_dict'] as const).find((l) => k[l] !== undefined);
+  const loopKind = LOOP_KEYS.find((l) => k[l] !== undefined);
   const control: TaskControl = {
     when: k.when,
     register: k.register,
-    loop: loopKind ? { items: loopItemsOf(k[loopKind]), kind: loopKind } : undefined,
+    // A with_<lookup>'s bare word is a term (`with_file: motd`), not a variable.
+    loop: loopKind
+      ? { items: isWithLookup(loopKind) ? k[loopKind] : loopItemsOf(k[loopKind]), kind: loopKind }
+      : undefined,
     loopVar: k.loop_control?.loop_var,
     indexVar: k.loop_control?.index_var,
     label: k.loop_control?.label,
@@ -220,15 +231,29 @@ export function playTasks(
         );
       for (const h of reached) if (!notify.includes(h)) notify.push(h);
     }
+    const k = t.keywords;
+    const extra: Partial<PlayTask> = {
+      becomeUser: k.become_user,
+      becomeMethod: k.become_method,
+      remoteUser: k.remote_user,
+      environment: k.environment,
+      check: k.check_mode,
+      diff: k.diff,
+      ignoreUnreachable: k.ignore_unreachable || undefined,
+      anyErrorsFatal: k.any_errors_fatal || undefined,
+      runOnce: k.run_once || undefined,
+      delegateTo: k.delegate_to,
+    };
     return {
       name,
       module: t.module,
       args: t.args,
       notify,
-      become: t.keywords.become ?? playBecome,
-      tags: asList(t.keywords.tags, true),
-      ignoreErrors: t.keywords.ignore_errors === true,
+      become: k.become ?? playBecome,
+      tags: asList(k.tags, true),
+      ignoreErrors: k.ignore_errors === true,
       ...(control ? { control } : {}),
+      ...Object.fromEntries(Object.entries(extra).filter(([, v]) => v !== undefined)),
     };
   };
   return {

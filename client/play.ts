@@ -1,12 +1,17 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { parseAnsibleYaml as parse } from './yaml';
 import type { PlayInput, PlaySpec, PlayTask } from '../common/play';
 import { parseStrict } from '../common/parse-strict';
 import { taskArguments, unknownArguments } from '../common/task-arguments';
 import { selectHosts, targetFor, varsOf, type Inventory } from './inventory';
 import { playSections, type ScopedTask, type TaskScope } from './play-sections';
 import { playTasks } from './play-tasks';
+import { located } from './task-location';
+import { playEntries } from './import-playbook';
+import { runDependence } from './run-dependent';
+import { delegation } from './delegation';
+import { groupsOf, inventoryHostvars, magicVars, mentionsName } from './magic-vars';
+import { dependsOnVault, readVarsText, sealVaulted, VaultOpenError } from './vault';
 import { NOT_YET, PLAY_KEYS, PLAY_KEYS_NOT_YET, PlaySchema, unknownKey } from './playbook-keywords';
 
 /** A role's task: the role's variables below its own, the role line's `when` and `tags` before its own. */
@@ -40,9 +45,13 @@ function varsFiles(
         `${where}: vars_files: ${file}: ${(err as NodeJS.ErrnoException).code ?? 'unreadable'}`,
       );
     }
-    if (text.startsWith('$ANSIBLE_VAULT'))
-      throw new PlaybookError(`${where}: vars_files: ${file}: an ansible-vault file: ${NOT_YET}`);
-    const doc = parse(text);
+    let doc: unknown;
+    try {
+      doc = readVarsText(text);
+    } catch (err) {
+      if (!(err instanceof VaultOpenError)) throw err;
+      throw new PlaybookError(`${where}: vars_files: ${file}: ${err.message}`);
+    }
     if (doc === null || doc === undefined) continue;
     if (typeof doc !== 'object' || Array.isArray(doc))
       throw new PlaybookError(`${where}: vars_files: ${file}: a mapping of variables`);
@@ -57,13 +66,6 @@ function runtimeNames(tasks: PlayTask[]): string[] {
     ...(t.control?.register ? [t.control.register] : []),
     ...(t.module === 'set_fact' ? Object.keys(t.args) : []),
   ]);
-}
-
-/** Whether a template in the arguments names one of these variables. */
-function mentions(args: unknown, names: string[]): boolean {
-  if (!names.length) return false;
-  const text = JSON.stringify(args);
-  return names.some((n) => new RegExp(`\\b${n}\\b`).test(text));
 }
 
 export class PlaybookError extends Error {
@@ -95,18 +97,12 @@ export function loadPlaybook(
     extraVars?: Record<string, unknown>;
   },
 ): PlayInput {
-  let doc: unknown;
-  try {
-    doc = parse(readFileSync(file, 'utf8'));
-  } catch (err) {
-    throw new PlaybookError(`${file}: ${(err as Error).message.split('\n')[0]}`);
-  }
-  if (!Array.isArray(doc)) throw new PlaybookError(`${file}: a playbook is a list of plays`);
-  const base = path.basename(file);
-  const baseDir = path.dirname(path.resolve(file));
   // Every key of every play, task and handler first, each problem at once, before any host is looked at.
   const problems: string[] = [];
-  const structured = doc.map((rawPlay, p) => {
+  const entries = playEntries(file, problems);
+  if (problems.length) throw new PlaybookError(problems);
+  const structured = entries.map(({ raw: rawPlay, file: playFile, baseDir, index: p }) => {
+    const base = path.basename(playFile);
     if (rawPlay === null || typeof rawPlay !== 'object' || Array.isArray(rawPlay)) {
       problems.push(`${base}: play ${p + 1}: a play is a mapping of keys`);
       return undefined;
@@ -114,7 +110,7 @@ export function loadPlaybook(
     const label = (rawPlay as { name?: unknown }).name ?? (rawPlay as { hosts?: unknown }).hosts;
     const where = `${base}: play ${p + 1}${typeof label === 'string' ? ` ("${label}")` : ''}`;
     const body = rawPlay as Record<string, unknown>;
-    const imports = ['import_playbook', 'include', 'include_playbook'].filter((k) => k in body);
+    const imports = ['include', 'include_playbook'].filter((k) => k in body);
     // A playbook entry that imports another is not a play: its missing hosts are no news.
     if (imports.length) {
       problems.push(...imports.map((k) => `${where}: ${k}: ${NOT_YET}`));
@@ -144,12 +140,23 @@ export function loadPlaybook(
     );
     const scoped = (list: PlayTask[], from: ScopedTask[]) =>
       list.map((t, i) => ({
-        task: { ...inScope(t, from[i].scope), ...(from[i].blocks ? { blocks: from[i].blocks } : {}) },
+        task: located(
+          {
+            ...inScope(t, from[i].scope),
+            ...(from[i].blocks ? { blocks: from[i].blocks } : {}),
+            ...(from[i].guards ? { guards: from[i].guards } : {}),
+          },
+          from[i],
+          baseDir,
+        ),
         at: from[i].raw.at,
       }));
     if (!spec) return undefined;
     return {
       spec,
+      baseDir,
+      roleDefaults: sections.roleDefaults,
+      roleVars: sections.roleVars,
       where,
       tasks: scoped(tasks, sections.tasks),
       handlers: scoped(handlers, sections.handlers),
@@ -163,16 +170,65 @@ export function loadPlaybook(
       ? undefined
       : new Set(Array.isArray(options.limit) ? options.limit : selectHosts(inv, options.limit));
   const plays: PlaySpec[] = structured.map((play) => {
-    const { spec, tasks: scopedTasks, handlers: scopedHandlers, flushAfter } = play!;
-    const tasks = scopedTasks.map((t) => t.task);
+    const {
+      spec,
+      baseDir,
+      roleDefaults,
+      roleVars,
+      tasks: scopedTasks,
+      handlers: scopedHandlers,
+      flushAfter,
+    } = play!;
+    const playTags = [spec.tags ?? []]
+      .flat()
+      .flatMap((t) => String(t).split(','))
+      .map((t) => t.trim());
+    const tasks = scopedTasks.map((t) =>
+      playTags.length ? { ...t.task, tags: [...new Set([...playTags, ...t.task.tags])] } : t.task,
+    );
     const handlers = scopedHandlers.map((t) => t.task);
+    // Extra vars are above every other variable: a role's or task's own value of one gives way.
+    const extra = Object.keys(options.extraVars ?? {});
+    if (extra.length)
+      for (const t of [...tasks, ...handlers])
+        if (t.control?.vars)
+          t.control.vars = Object.fromEntries(
+            Object.entries(t.control.vars).filter(([k]) => !extra.includes(k)),
+          );
     const name = spec.name ?? spec.hosts;
     const filesVars = varsFiles(spec.vars_files, baseDir, play!.where);
     const names = selectHosts(inv, spec.hosts).filter((h) => !limitSet || limitSet.has(h));
+    const run = { playbookDir: baseDir, check: options.check, diff: options.diff, playHosts: names };
     const hosts = names.map((h) => ({
       target: targetFor(inv, h),
-      vars: { ...varsOf(inv, h), ...spec.vars, ...filesVars, ...options.extraVars },
+      vars: {
+        ...roleDefaults,
+        ...varsOf(inv, h),
+        ...spec.vars,
+        ...filesVars,
+        ...roleVars,
+        ...magicVars(inv, h, run),
+        ...options.extraVars,
+      },
     }));
+    // groups and hostvars only travel with the tasks of a play that reads them (they are large).
+    const read = [...tasks, ...handlers, spec.vars, filesVars, ...hosts.map((h) => h.vars)];
+    const reads = (['ansible_play_hosts', 'ansible_play_batch'] as const).filter((n) =>
+      mentionsName(read, n),
+    );
+    if (mentionsName(read, 'groups')) {
+      const groups = groupsOf(inv);
+      for (const h of hosts) h.vars.groups = groups;
+    }
+    const hostvars = mentionsName(read, 'hostvars') ? inventoryHostvars(inv) : undefined;
+    const delegated = delegation(
+      [...tasks, ...handlers],
+      hosts,
+      inv,
+      runtimeNames([...tasks, ...handlers]),
+      problems,
+    );
+    if (problems.length) throw new PlaybookError(problems);
     const labelled = [...scopedTasks, ...scopedHandlers].map(({ task: t, at }) => ({
       t,
       at: `${at} ("${t.name}")`,
@@ -181,13 +237,27 @@ export function loadPlaybook(
     // A task whose arguments depend on the run (a loop item, a registered result, a fact it sets,
     // a condition that may skip it) has only its keys checked here; the rest when it runs.
     const runtime = runtimeNames([...tasks, ...handlers]);
+    const gathers = !(
+      spec.gather_facts === false ||
+      spec.gather_facts === 'no' ||
+      spec.gather_facts === 'false'
+    );
+    const scopes = [...tasks, ...handlers].map((t) => ({ ...t.control?.defaults, ...t.control?.vars }));
     for (const host of hosts) {
+      const runDependent = runDependence(runtime, Object.assign({}, ...scopes, host.vars), gathers);
       for (const { t, at } of labelled) {
-        const deferred = Boolean(t.control?.when || t.control?.loop) || mentions(t.args, runtime);
+        const deferred =
+          Boolean(t.control?.when || t.control?.loop) ||
+          runDependent(t.args) ||
+          dependsOnVault(t.args, host.vars, t.control);
         const problems = deferred
           ? unknownArguments(t.module, t.args)
-          : taskArguments(t.module, t.args, { ...t.control?.defaults, ...host.vars, ...t.control?.vars })
-              .problems;
+          : taskArguments(t.module, t.args, {
+              ...t.control?.defaults,
+              ...host.vars,
+              ...(hostvars ? { hostvars } : {}),
+              ...t.control?.vars,
+            }).problems;
         if (problems?.length)
           throw new PlaybookError(problems.map((m) => `${at} on ${host.target.name}: ${m}`));
       }
@@ -201,21 +271,24 @@ export function loadPlaybook(
       tasks,
       handlers,
       ...(flushAfter.length ? { flushAfter } : {}),
-      ...(spec.gather_facts === true || spec.gather_facts === 'yes' || spec.gather_facts === 'true'
-        ? { gatherFacts: true }
-        : {}),
+      // Ansible gathers unless the play says no.
+      ...(gathers ? { gatherFacts: true } : {}),
+      ...(Object.keys(delegated).length ? { delegateTargets: delegated } : {}),
+      ...(reads.length ? { reads: [...reads] } : {}),
+      ...(spec.strategy === 'free' ? { strategy: 'free' as const } : {}),
+      ...(hostvars ? { hostvars } : {}),
     };
   });
   if (plays.every((p) => p.hosts.length === 0))
     throw new PlaybookError(
       `${file}: no host matched any play${limitSet === undefined ? '' : ` within --limit ${[options.limit].flat().join(',')}`}`,
     );
-  return {
+  return sealVaulted({
     cluster: options.cluster,
     source: path.basename(file),
     check: options.check,
     diff: options.diff,
     tags: options.tags,
     plays,
-  };
+  });
 }

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { PlayInput } from '../common/play';
 import { parseAnsibleYaml } from './yaml';
+import { readVarsText } from './vault';
 
 // ansible-playbook's flags, read as ansible-playbook reads them, so a command line an operator
 // already has means the same here.
@@ -94,7 +95,7 @@ export function parseExtraVarsArgument(arg: string): Vars {
       );
     }
     try {
-      return asMapping(parseAnsibleYaml(text), `-e @${file}`);
+      return asMapping(readVarsText(text), `-e @${file}`);
     } catch (err) {
       if (err instanceof ExtraVarsError) throw err;
       throw new ExtraVarsError(`-e @${file}: ${(err as Error).message.split('\n')[0]}`);
@@ -138,10 +139,27 @@ export function skipTagged(input: PlayInput, skip: readonly string[]): PlayInput
   if (skip.length === 0) return input;
   return {
     ...input,
-    plays: input.plays.map((play) => ({
-      ...play,
-      tasks: play.tasks.filter((task) => !task.tags.some((t) => skip.includes(t))),
-    })),
+    plays: input.plays.map((play) => {
+      const kept: number[] = [];
+      play.tasks.forEach((task, i) => {
+        if (!task.tags.some((t) => skip.includes(t))) kept.push(i);
+      });
+      // A flush point stays after the last task still there at or before it.
+      const flushAfter = [
+        ...new Set(
+          (play.flushAfter ?? [])
+            .map((f) => kept.filter((i) => i <= f).length - 1)
+            .filter((i) => i >= 0 && i < kept.length - 1),
+        ),
+      ];
+      const rest = { ...play };
+      delete rest.flushAfter;
+      return {
+        ...rest,
+        tasks: kept.map((i) => play.tasks[i]),
+        ...(flushAfter.length ? { flushAfter } : {}),
+      };
+    }),
   };
 }
 

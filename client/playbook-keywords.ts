@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { ModuleArgs, type ModuleName } from '../common/modules';
 import { suggest } from '../common/suggest';
+import { WITH_LOOKUP_KEYS } from '../common/lookup-loops';
+import { withLookupKeywords } from './lookup-keywords';
 
 // The playbook language as one table per level, as ansible-core declares it: what we run, and
 // what Ansible has that we do not run yet. A key of the second kind is refused before anything
@@ -8,12 +10,31 @@ import { suggest } from '../common/suggest';
 
 /** Ansible names that map onto our modules. */
 export const ALIASES: Record<string, ModuleName> = {
-  apt: 'package',
   yum: 'package',
   dnf: 'package',
-  systemd: 'service',
+  systemd_service: 'systemd',
   properties: 'properties',
 };
+
+/**
+ * Keywords a play, a role line, a block or an include gives every task inside it (the task's own
+ * value wins; `environment` is merged, the inner value over the outer), as ansible-core inherits them.
+ */
+export const INHERITED_KEYS = [
+  'become',
+  'become_user',
+  'become_method',
+  'remote_user',
+  'environment',
+  'check_mode',
+  'diff',
+  'ignore_errors',
+  'ignore_unreachable',
+  'any_errors_fatal',
+  'no_log',
+  'run_once',
+  'delegate_to',
+];
 
 /** Play keys we implement. `forks` is ours (ansible-playbook's -f, per play). */
 export const PLAY_KEYS = [
@@ -22,7 +43,6 @@ export const PLAY_KEYS = [
   'serial',
   'max_fail_percentage',
   'vars',
-  'become',
   'gather_facts',
   'forks',
   'tasks',
@@ -31,41 +51,25 @@ export const PLAY_KEYS = [
   'post_tasks',
   'roles',
   'vars_files',
+  'tags',
+  'strategy',
+  ...INHERITED_KEYS.filter((k) => k !== 'delegate_to'),
 ];
-/** Who runs a task and how it connects, at play and task level alike: not ours yet. */
-const WHO_AND_HOW_KEYS_NOT_YET = [
-  'become_user',
-  'become_method',
-  'become_flags',
-  'become_exe',
-  'remote_user',
-  'connection',
-  'port',
-];
+/** How a task connects, at play and task level alike: not ours yet. */
+const WHO_AND_HOW_KEYS_NOT_YET = ['become_flags', 'become_exe', 'connection', 'port'];
 /** Ansible's play keywords (and playbook entries) that we refuse until they are implemented. */
 export const PLAY_KEYS_NOT_YET = [
-  'import_playbook',
   'include',
   'include_playbook',
   ...WHO_AND_HOW_KEYS_NOT_YET,
-  'environment',
   'vars_prompt',
-  'strategy',
   'serial_strategy',
   'order',
   'throttle',
   'timeout',
-  'tags',
   'collections',
   'module_defaults',
   'force_handlers',
-  'any_errors_fatal',
-  'ignore_errors',
-  'ignore_unreachable',
-  'run_once',
-  'check_mode',
-  'diff',
-  'no_log',
   'debugger',
   'fact_path',
   'gather_subset',
@@ -75,14 +79,13 @@ export const PLAY_KEYS_NOT_YET = [
 export const TASK_KEYS = [
   'name',
   'notify',
-  'become',
   'tags',
-  'ignore_errors',
   'when',
   'register',
   'loop',
   'with_items',
   'with_dict',
+  ...WITH_LOOKUP_KEYS,
   'loop_control',
   'until',
   'retries',
@@ -90,20 +93,13 @@ export const TASK_KEYS = [
   'changed_when',
   'failed_when',
   'vars',
-  'no_log',
+  ...INHERITED_KEYS,
 ];
 /** Ansible's task keywords that we refuse until they are implemented. */
 export const TASK_KEYS_NOT_YET = [
-  'delegate_to',
   'delegate_facts',
   'local_action',
-  'run_once',
-  'environment',
   ...WHO_AND_HOW_KEYS_NOT_YET,
-  'check_mode',
-  'diff',
-  'any_errors_fatal',
-  'ignore_unreachable',
   'async',
   'poll',
   'throttle',
@@ -117,33 +113,20 @@ export const ACTIONS_NOT_YET = [
   'include',
   'include_tasks',
   'import_tasks',
-  'include_role',
-  'import_role',
   'import_playbook',
   'set_stats',
-  'meta',
   'add_host',
   'group_by',
   'setup',
   'gather_facts',
-  'ping',
   'raw',
   'script',
-  'uri',
-  'get_url',
-  'unarchive',
   'fetch',
   'git',
-  'cron',
-  'replace',
-  'reboot',
-  'wait_for_connection',
-  'systemd_service',
   'apt_key',
   'apt_repository',
   'yum_repository',
   'pip',
-  'sysctl',
   'authorized_key',
   'hostname',
   'synchronize',
@@ -151,7 +134,7 @@ export const ACTIONS_NOT_YET = [
 
 export const NOT_YET = 'not supported yet';
 export const moduleKey = (key: string) =>
-  key.replace(/^ansible\.(builtin|posix)\./, '').replace(/^community\.general\./, '');
+  key.replace(/^ansible\.(builtin|posix)\./, '').replace(/^community\.(general|mysql)\./, '');
 export const moduleOf = (key: string): ModuleName | undefined => {
   const k = moduleKey(key);
   const m = ALIASES[k] ?? k;
@@ -181,19 +164,54 @@ const Seconds = z.union([
 // A list, or an expression that gives one ("{{ users }}", or a bare name as older plays write it).
 const LoopList = z.union([z.array(z.unknown()), z.string()]);
 
+const UserName = z.string().regex(/^[A-Za-z0-9_.][A-Za-z0-9_.-]*\$?$|\{\{/, 'a user name');
+/** `environment:` a mapping of names to values (templates allowed). */
+const Environment = z.record(
+  z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name: letters, digits and _'),
+  z.union([z.string(), z.number(), z.boolean()]).transform(String),
+  { error: 'a mapping of environment variable names to values' },
+);
+
+/** The inherited keywords' schemas: the same at play, block, role line and task. */
+function inheritedSchema() {
+  return {
+    become: Bool.optional(),
+    become_user: UserName.optional(),
+    become_method: z
+      .enum(['sudo', 'su'], { error: 'sudo or su (other become methods are not supported yet)' })
+      .optional(),
+    remote_user: UserName.optional(),
+    environment: Environment.optional(),
+    check_mode: Bool.optional(),
+    diff: Bool.optional(),
+    ignore_errors: Bool.optional(),
+    ignore_unreachable: Bool.optional(),
+    any_errors_fatal: Bool.optional(),
+    // Roles template it (`no_log: "{{ secret_no_log }}"`): evaluated on the worker for each host.
+    no_log: z.union([Bool, z.string().regex(/\{\{/, 'true, false or a template')]).optional(),
+    run_once: Bool.optional(),
+    delegate_to: z.string().min(1).optional(),
+  };
+}
+
+/** One inherited keyword's value is valid (else it is reported where it is written, once). */
+export function validInherited(key: string, value: unknown): boolean {
+  const schema = (inheritedSchema() as Record<string, z.ZodType>)[key];
+  return !!schema && schema.safeParse(value).success;
+}
+
 export const TaskKeywordsSchema = z.strictObject({
   name: z.union([z.string(), z.number().transform(String)]).optional(),
   notify: Names.optional(),
   listen: Names.optional(),
-  become: Bool.optional(),
   // Ansible splits a string of tags at commas.
   tags: Names.optional(),
-  ignore_errors: Bool.optional(),
   when: Conditions.optional(),
   register: VarName.optional(),
   loop: LoopList.optional(),
   with_items: LoopList.optional(),
   with_dict: z.union([z.record(z.string(), z.unknown()), z.string()]).optional(),
+  ...withLookupKeywords,
   loop_control: z
     .strictObject({
       loop_var: VarName.optional(),
@@ -207,7 +225,7 @@ export const TaskKeywordsSchema = z.strictObject({
   changed_when: Conditions.optional(),
   failed_when: Conditions.optional(),
   vars: z.record(VarName, z.unknown()).optional(),
-  no_log: Bool.optional(),
+  ...inheritedSchema(),
 });
 
 const SerialSchema = z.union([
@@ -231,9 +249,13 @@ export const PlaySchema = z.strictObject({
   serial: SerialSchema.optional(),
   max_fail_percentage: z.number().min(0).max(100).optional(),
   vars: z.record(z.string(), z.unknown()).default({}),
-  become: Bool.optional(),
-  // Ansible gathers by default; here a play asks for it (README: a difference on purpose, for now).
+  // Gathered unless the play says no, as in Ansible.
   gather_facts: z.union([z.boolean(), z.enum(['yes', 'no', 'true', 'false'])]).optional(),
+  tags: Names.optional(),
+  strategy: z
+    .enum(['linear', 'free'], { error: 'linear or free (other strategies are not supported yet)' })
+    .optional(),
+  ...(({ delegate_to: _, ...rest }) => rest)(inheritedSchema()),
   forks: z.number().int().positive().optional(),
   tasks: z.array(z.unknown()).nullable().default([]),
   handlers: z.array(z.unknown()).nullable().default([]),

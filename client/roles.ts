@@ -1,7 +1,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { INHERITED_KEYS } from './playbook-keywords';
 import { parseAnsibleYaml as parse } from './yaml';
+import { readVarsText } from './vault';
 
 // Roles as ansible-core finds and reads them: `roles/NAME/{tasks,handlers,defaults,vars,meta,
 // templates,files}/`, searched beside the playbook, in `roles_path` of an ansible.cfg beside it,
@@ -14,6 +16,8 @@ export interface RoleEntry {
   params: Record<string, unknown>;
   when: (string | boolean)[];
   tags: string[];
+  /** become, environment… on the role line: handed to each of the role's tasks. */
+  keywords: Record<string, unknown>;
 }
 
 export interface LoadedRole {
@@ -30,7 +34,7 @@ export interface LoadedRole {
 
 export class RoleError extends Error {}
 
-const ROLE_ENTRY_KEYS = ['role', 'name', 'vars', 'when', 'tags', 'become'];
+const ROLE_ENTRY_KEYS = ['role', 'name', 'vars', 'when', 'tags', ...INHERITED_KEYS];
 
 /** The directories a role name is looked up in, in Ansible's order. */
 export function roleSearchPath(playbookDir: string, env = process.env): string[] {
@@ -56,13 +60,12 @@ export function roleSearchPath(playbookDir: string, env = process.env): string[]
 
 /** A `roles:` line: a name, or a mapping with `role` (or `name`), `vars`, params, `when`, `tags`. */
 export function roleEntry(raw: unknown, where: string): RoleEntry {
-  if (typeof raw === 'string') return { name: raw, params: {}, when: [], tags: [] };
+  if (typeof raw === 'string') return { name: raw, params: {}, when: [], tags: [], keywords: {} };
   if (!raw || typeof raw !== 'object' || Array.isArray(raw))
     throw new RoleError(`${where}: a role is a name or a mapping with role:`);
   const r = raw as Record<string, unknown>;
   const name = r.role ?? r.name;
   if (typeof name !== 'string' || !name) throw new RoleError(`${where}: role: the role's name is missing`);
-  if ('become' in r) throw new RoleError(`${where}: become: on a role line is not supported yet`);
   const vars = r.vars ?? {};
   if (!vars || typeof vars !== 'object' || Array.isArray(vars))
     throw new RoleError(`${where}: vars: a mapping`);
@@ -77,12 +80,14 @@ export function roleEntry(raw: unknown, where: string): RoleEntry {
       .flatMap((t) => String(t).split(','))
       .map((t) => t.trim())
       .filter(Boolean),
+    keywords: Object.fromEntries(Object.entries(r).filter(([k]) => INHERITED_KEYS.includes(k))),
   };
 }
 
-function readYaml(file: string): unknown {
+/** A role's YAML; `vars`: a defaults or vars file, which may be encrypted whole (client/vault.ts). */
+function readYaml(file: string, vars = false): unknown {
   try {
-    return parse(readFileSync(file, 'utf8'));
+    return (vars ? readVarsText : parse)(readFileSync(file, 'utf8'));
   } catch (err) {
     throw new RoleError(`${file}: ${(err as Error).message.split('\n')[0]}`);
   }
@@ -95,7 +100,7 @@ function mainOf(dir: string): string | undefined {
 
 function mapping(file: string | undefined): Record<string, unknown> {
   if (!file) return {};
-  const doc = readYaml(file);
+  const doc = readYaml(file, true);
   if (doc === null || doc === undefined) return {};
   if (typeof doc !== 'object' || Array.isArray(doc)) throw new RoleError(`${file}: a mapping of variables`);
   return doc as Record<string, unknown>;
@@ -118,8 +123,30 @@ export function findRole(name: string, playbookDir: string): string {
   return found;
 }
 
+/** include_role's tasks_from, vars_from, defaults_from, handlers_from: other files than main. */
+export interface RoleFiles {
+  tasks?: string;
+  vars?: string;
+  defaults?: string;
+  handlers?: string;
+}
+
+/** `name`, `name.yml` or `name.yaml` in a role folder (what tasks_from and the others name). */
+function fileOf(dir: string, name: string | undefined): string | undefined {
+  if (name === undefined) return mainOf(dir);
+  const found = [name, `${name}.yml`, `${name}.yaml`]
+    .map((f) => path.join(dir, f))
+    .find((f) => existsSync(f));
+  if (!found) throw new RoleError(`${path.join(dir, name)}: no such file`);
+  return found;
+}
+
 /** The role's own files, read. */
-export function loadRole(name: string, playbookDir: string): LoadedRole & { dependencies: unknown[] } {
+export function loadRole(
+  name: string,
+  playbookDir: string,
+  from: RoleFiles = {},
+): LoadedRole & { dependencies: unknown[] } {
   const dir = findRole(name, playbookDir);
   const meta = mapping(mainOf(path.join(dir, 'meta')));
   const deps = meta.dependencies ?? [];
@@ -127,10 +154,10 @@ export function loadRole(name: string, playbookDir: string): LoadedRole & { depe
   return {
     name,
     dir,
-    tasks: listOf(mainOf(path.join(dir, 'tasks'))),
-    handlers: listOf(mainOf(path.join(dir, 'handlers'))),
-    defaults: mapping(mainOf(path.join(dir, 'defaults'))),
-    vars: mapping(mainOf(path.join(dir, 'vars'))),
+    tasks: listOf(fileOf(path.join(dir, 'tasks'), from.tasks)),
+    handlers: listOf(fileOf(path.join(dir, 'handlers'), from.handlers)),
+    defaults: mapping(fileOf(path.join(dir, 'defaults'), from.defaults)),
+    vars: mapping(fileOf(path.join(dir, 'vars'), from.vars)),
     tasksDir: path.join(dir, 'tasks'),
     dependencies: deps,
   };
@@ -143,13 +170,15 @@ export function loadRole(name: string, playbookDir: string): LoadedRole & { depe
 export function resolveRoles(
   entries: RoleEntry[],
   playbookDir: string,
+  /** include_role's other files, for the named roles (not their dependencies). */
+  from: RoleFiles = {},
 ): { role: LoadedRole; entry: RoleEntry }[] {
   const out: { role: LoadedRole; entry: RoleEntry }[] = [];
   const seen = new Set<string>();
   const visit = (entry: RoleEntry, chain: string[]) => {
     if (chain.includes(entry.name))
       throw new RoleError(`role "${entry.name}" depends on itself: ${[...chain, entry.name].join(' -> ')}`);
-    const role = loadRole(entry.name, playbookDir);
+    const role = loadRole(entry.name, playbookDir, chain.length ? {} : from);
     role.dependencies.forEach((d, i) =>
       visit(roleEntry(d, `${role.dir}/meta/main.yml: dependencies[${i}]`), [...chain, entry.name]),
     );

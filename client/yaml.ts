@@ -5,6 +5,7 @@ import {
   type ParseOptions,
   type SchemaOptions,
 } from 'yaml';
+import { VAULT_TAGS } from './vault-tag';
 
 // PyYAML's YAML 1.1 booleans. The library's 1.1 schema also reads a bare `y`/`n` as a boolean,
 // which PyYAML (and so Ansible) does not: `n: 2` stays a key named "n" there, and here too.
@@ -21,11 +22,13 @@ export const ANSIBLE_YAML: ParseOptions & DocumentOptions & SchemaOptions = {
   // A mapping or list as a key has no meaning in any file we read; refuse it instead of turning it
   // into text. Scalar keys stay as written (`yes:` is the key "yes"), which JS objects need anyway.
   stringKeys: true,
-  customTags: (tags) =>
-    tags.map((tag) => {
+  customTags: (tags) => [
+    ...tags.map((tag) => {
       if (typeof tag !== 'object' || tag.tag !== 'tag:yaml.org,2002:bool' || !tag.test) return tag;
       return { ...tag, test: tag.test.test('yes') ? PYYAML_TRUE : PYYAML_FALSE };
     }),
+    ...VAULT_TAGS,
+  ],
 };
 
 /** Parses a whole file's text; throws the library's error (first line is the message). */

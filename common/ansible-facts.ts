@@ -48,3 +48,18 @@ export function ansibleFacts(f: HostFacts): Record<string, unknown> {
     ansible_facts: facts,
   };
 }
+
+/**
+ * A host's variables once a module returned facts: a module's facts (getent's `getent_passwd`)
+ * are variables and join `ansible_facts`, as ansible-core injects them; set_fact's are variables.
+ */
+export function withModuleFacts(
+  vars: Record<string, unknown>,
+  module: string,
+  facts: Record<string, unknown>,
+): Record<string, unknown> {
+  if (module === 'set_fact') return { ...vars, ...facts };
+  const known =
+    typeof vars.ansible_facts === 'object' && vars.ansible_facts !== null ? vars.ansible_facts : {};
+  return { ...vars, ...facts, ansible_facts: { ...known, ...facts } };
+}

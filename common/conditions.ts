@@ -2,6 +2,7 @@ import nunjucks from 'nunjucks';
 import { truthy } from './jinja-ansible';
 import type { Condition, TaskControl } from './task-control';
 import { expressionValue, renderArgs, renderTemplate, type Vars } from './templates';
+import { isWithLookup, lookupLoopItems } from './lookup-loops';
 
 // Ansible's conditions and loops, evaluated: whether a `when` (or `until`, `changed_when`,
 // `failed_when`, `that`) holds, and what a loop iterates over. The activity runs them on the
@@ -28,7 +29,7 @@ const UNDEFINED_SAFE_FILTERS = ['default', 'd', 'mandatory'];
 export function undefinedNames(
   expression: string,
   vars: Vars,
-  globals: string[] = ['range', 'lookup', 'query', 'omit'],
+  globals: string[] = ['range', 'lookup', 'query', 'q', 'omit', 'True', 'False', 'None'],
 ): string[] {
   const found = new Set<string>();
   const walk = (n: unknown): void => {
@@ -113,8 +114,9 @@ export function falseCondition(conditions: Condition[] | undefined, vars: Vars):
   return (conditions ?? []).find((c) => !conditionHolds([c], vars));
 }
 
-/** The items a loop runs over: a list, or a mapping's entries for `with_dict`. */
+/** The items a loop runs over: a list, a mapping's entries for `with_dict`, a lookup's for `with_<lookup>`. */
 export function loopItems(loop: NonNullable<TaskControl['loop']>, vars: Vars): unknown[] {
+  if (isWithLookup(loop.kind)) return lookupLoopItems(loop.kind, loop.items, vars);
   const items = renderArgs(loop.items, vars);
   if (loop.kind === 'with_dict') {
     if (!items || typeof items !== 'object' || Array.isArray(items))

@@ -24,6 +24,8 @@ export const BecomeSchema = z.object({
   user: z.string().min(1).default('root'),
   /** sudo password by reference, written to sudo's stdin; without it sudo must not ask (`sudo -n`). */
   password: SecretRefSchema.optional(),
+  /** How: sudo (the default) or su (as root, or with no password asked). */
+  method: z.enum(['sudo', 'su']).optional(),
 });
 
 /** Everything an activity needs to reach one host, after inventory resolution. Holds no secret values. */
@@ -31,6 +33,8 @@ export const HostTargetSchema = z.object({
   ...Connection,
   jump: JumpHostSchema.optional(),
   become: BecomeSchema.optional(),
+  /** `local`: commands run on the worker itself (Ansible's connection local, `delegate_to: localhost`). */
+  connection: z.enum(['ssh', 'local']).optional(),
 });
 
 export type HostTarget = z.infer<typeof HostTargetSchema>;

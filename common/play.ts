@@ -20,8 +20,32 @@ export interface PlayTask {
   control?: TaskControl;
   /** The role it comes from, for output and `--list-tasks`. */
   role?: string;
+  /** Where it is written (`site.yml: play 1 ("web") task 2`), shown at -vv. */
+  path?: string;
   /** The blocks it sits in, outermost first, and in which part of each (block, rescue, always). */
   blocks?: BlockPlace[];
+  /** become_user / become_method: whom `become` becomes, and how. */
+  becomeUser?: string;
+  becomeMethod?: 'sudo' | 'su';
+  /** remote_user: who logs in over SSH for this task. */
+  remoteUser?: string;
+  /** environment: variables every command of the task sees (values are templates). */
+  environment?: Record<string, string>;
+  /** check_mode / diff on the task: over the run's --check / --diff. */
+  check?: boolean;
+  diff?: boolean;
+  /** An unreachable host stays in the play. */
+  ignoreUnreachable?: boolean;
+  /** A failed host ends the play for every host. */
+  anyErrorsFatal?: boolean;
+  /** Runs on the first host of the batch; what it registers and sets applies to every host. */
+  runOnce?: boolean;
+  /** delegate_to as written (a template); the client resolves it per host into `delegates`. */
+  delegateTo?: string;
+  /** Per host of the play, the inventory host (or `localhost`) the task runs on instead. */
+  delegates?: Record<string, string>;
+  /** Conditions that pick it among the files of a templated include: a skip by one is not reported. */
+  guards?: string[];
 }
 
 export interface PlayHost {
@@ -42,6 +66,14 @@ export interface PlaySpec {
   flushAfter?: number[];
   /** `gather_facts: true`: each host's facts as ansible_* variables before the first task. */
   gatherFacts?: boolean;
+  /** Where delegated tasks run: the hosts named by any task's delegate_to, `localhost` the worker. */
+  delegateTargets?: Record<string, HostTarget>;
+  /** `strategy: free`: each host runs its tasks as fast as it can, not waiting for the others. */
+  strategy?: 'linear' | 'free';
+  /** Every inventory host's variables, for tasks that read `hostvars` (only when one does). */
+  hostvars?: Record<string, Record<string, unknown>>;
+  /** The run-time magic variables the play reads, so only those travel with each task. */
+  reads?: ('ansible_play_hosts' | 'ansible_play_batch')[];
 }
 
 export interface PlayInput {
@@ -61,6 +93,8 @@ export interface HostTaskResult {
   result?: ModuleResult;
   /** Why a host failed or was unreachable when there is no module result. */
   reason?: string;
+  /** A failure that ignore_errors let pass (its status is ok). */
+  ignored?: boolean;
 }
 
 export interface TaskReport {
@@ -68,6 +102,9 @@ export interface TaskReport {
   task: string;
   handler: boolean;
   hosts: HostTaskResult[];
+  /** Where the task is written, and its module: what -vv and -vvv show. */
+  path?: string;
+  module?: string;
 }
 
 export interface HostRecap {
@@ -78,11 +115,17 @@ export interface HostRecap {
   skipped: number;
   /** Failures a block's rescue recovered (only when there were some). */
   rescued?: number;
+  /** Failures `ignore_errors` let pass (counted ok too, as in ansible-core; only when there were some). */
+  ignored?: number;
 }
 
 export interface BatchResult {
   tasks: TaskReport[];
   recap: Record<string, HostRecap>;
+  /** any_errors_fatal: why the whole play stopped. */
+  fatal?: string;
+  /** meta: end_play ran: the play's later batches do not run. */
+  endPlay?: boolean;
 }
 
 export interface PlayResult extends ResultEnvelope {
@@ -140,8 +183,14 @@ export function statusOf(result: ModuleResult): TaskStatus {
   return result.changed ? 'changed' : 'ok';
 }
 
-export function addToRecap(recap: Record<string, HostRecap>, host: string, status: TaskStatus): void {
+export function addToRecap(
+  recap: Record<string, HostRecap>,
+  host: string,
+  status: TaskStatus,
+  ignored = false,
+): void {
   const r = (recap[host] ??= emptyRecap());
+  if (ignored) r.ignored = (r.ignored ?? 0) + 1;
   if (status === 'changed') {
     r.changed++;
     r.ok++;

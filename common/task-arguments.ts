@@ -7,17 +7,26 @@ import { renderArgs, TemplateError, type Vars } from './templates';
  * the module's strict schema. The client checks every task on every host this way before a play
  * starts and the activity again on the worker, so a bad argument reads the same in both, named by
  * module and field: `file.mode: ...`, `command.argv[2]: ...`, `service.daemon_reload: unknown key`.
+ * Arguments that read a lookup only the worker answers (a file, the environment) are `deferred`
+ * where there is none, the client's pre-flight: their keys are checked, their values when they run.
  */
 export function taskArguments(
   module: ModuleName,
   args: unknown,
   vars: Vars,
-): { args: unknown; problems?: undefined } | { args?: undefined; problems: string[] } {
+):
+  | { args: unknown; problems?: undefined; deferred?: undefined }
+  | { args?: undefined; problems: string[]; deferred?: undefined }
+  | { args?: undefined; problems?: undefined; deferred: true } {
   let rendered: unknown;
   try {
     rendered = renderArgs(args, vars);
   } catch (err) {
     if (!(err instanceof TemplateError)) throw err;
+    if (err.deferred) {
+      const unknown = unknownArguments(module, args);
+      return unknown.length ? { problems: unknown } : { deferred: true };
+    }
     return { problems: [`${formatPath([module, ...err.path])}: ${err.message}`] };
   }
   const parsed = parseStrict(ModuleArgs[module], rendered, [module]);

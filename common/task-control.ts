@@ -1,5 +1,6 @@
 import type { ModuleResult } from './modules';
 import type { Vars } from './templates';
+import type { WithLookupKey } from './lookup-loops';
 
 // Ansible's task keywords around a module run (when, loop, until, register…) as data, and the
 // value `register` stores. No template engine here: workflows import this to keep what a host
@@ -11,8 +12,8 @@ export interface TaskControl {
   when?: Condition[];
   /** `register`: the variable the result is stored in, for the host's later tasks. */
   register?: string;
-  /** `loop` / `with_items` / `with_dict`: a list (or an expression giving one), and how it was named. */
-  loop?: { items: unknown; kind: 'loop' | 'with_items' | 'with_dict' };
+  /** `loop` / `with_items` / `with_dict`: a list (or an expression giving one), and how it was named; `with_<lookup>`: the lookup's terms. */
+  loop?: { items: unknown; kind: 'loop' | 'with_items' | 'with_dict' | WithLookupKey };
   loopVar?: string;
   indexVar?: string;
   /** `loop_control.label`: what a result shows instead of the whole item. */
@@ -28,7 +29,10 @@ export interface TaskControl {
   /** A role's defaults: below every other variable. */
   defaults?: Vars;
   /** `no_log`: the result keeps its verdict only; output, diff and messages never reach history. */
-  noLog?: boolean;
+  /** no_log: true, or a template the worker evaluates for the host. */
+  noLog?: boolean | string;
+  /** Where its lookups find a relative file: the role's directory (if any), then the playbook's. */
+  searchPath?: string[];
 }
 
 /** A condition as Ansible takes it: a bare Jinja expression, or a boolean. */
@@ -57,6 +61,15 @@ export function registeredValue(result: ModuleResult): Record<string, unknown> {
 
 /** One loop's results as one task result: changed if any item changed, failed if any failed. */
 export function loopResult(results: ModuleResult[]): ModuleResult {
+  // An empty loop skips the task, as in Ansible (with_first_found's `skip: true` relies on it).
+  if (results.length === 0)
+    return {
+      changed: false,
+      skipped: true,
+      msg: 'No items in the list',
+      data: { skipped_reason: 'No items in the list' },
+      results,
+    };
   const failed = results.some((r) => r.failed);
   const ran = results.filter((r) => !r.skipped);
   return {
@@ -68,7 +81,8 @@ export function loopResult(results: ModuleResult[]): ModuleResult {
   };
 }
 
-const HIDDEN = 'the output has been hidden due to the fact that no_log: true was specified for this result';
+export const HIDDEN =
+  "the output has been hidden due to the fact that 'no_log: true' was specified for this result";
 
 /** A result as no_log leaves it: changed, failed, skipped and rc; set_fact's variables still set. */
 export function hidden(result: ModuleResult): ModuleResult {

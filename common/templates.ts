@@ -1,5 +1,9 @@
 import nunjucks from 'nunjucks';
 import { addAnsibleFilters } from './jinja-ansible';
+import { pythonStr } from './python-repr';
+import { pythonMethod } from './python-methods';
+import './jinja-item-index';
+import { DEFERRED, invokeLookup } from './lookups';
 
 // Jinja2 templates as ansible-core renders them, in nunjucks: rendering is computation only, with no
 // loader, so the client (before a play starts) and the worker (as it runs) render alike. A bundle
@@ -70,6 +74,29 @@ compilerProto.compileCompare = function (this: TestCompiler, node: CompareNode, 
   }
 };
 
+// Output and `~` as Jinja2 prints values: Python's str() (True, None, ['a', 'b']), not JavaScript's.
+// Undefined still fails the render (ansible-core's default); null prints as None.
+const runtime = nunjucks.runtime as unknown as Record<string, unknown>;
+const SafeString = nunjucks.runtime.SafeString;
+const ensureDefined = runtime.ensureDefined as (v: unknown, l: number, c: number) => unknown;
+runtime.ensureDefined = (v: unknown, lineno: number, colno: number) =>
+  v === null ? null : ensureDefined(v, lineno, colno);
+runtime.suppressValue = (v: unknown) => (v === undefined ? '' : v instanceof SafeString ? v : pythonStr(v));
+runtime.__cfStr = (v: unknown) => (v instanceof SafeString ? String(v) : v === undefined ? '' : pythonStr(v));
+const memberLookup = runtime.memberLookup as (o: unknown, k: unknown) => unknown;
+runtime.memberLookup = (obj: unknown, key: unknown) => pythonMethod(obj, key) ?? memberLookup(obj, key);
+compilerProto.compileConcat = function (
+  this: TestCompiler,
+  node: { left: unknown; right: unknown },
+  frame: unknown,
+) {
+  this._emit('(runtime.__cfStr(');
+  this.compile(node.left, frame);
+  this._emit(') + runtime.__cfStr(');
+  this.compile(node.right, frame);
+  this._emit('))');
+};
+
 // trimBlocks: ansible-core's templates drop the line break after a block tag (its trim_blocks default).
 const env = new nunjucks.Environment(null, { autoescape: false, throwOnUndefined: true, trimBlocks: true });
 addAnsibleFilters(env);
@@ -90,6 +117,22 @@ env.addGlobal('range', (start: number, stop?: number, step = 1): number[] => {
 });
 
 export type Vars = Record<string, unknown>;
+
+// Jinja's capitalised constants, as Ansible's templates write them (`wantlist=True`, `default(x, True)`).
+env.addGlobal('True', true);
+env.addGlobal('False', false);
+env.addGlobal('None', null);
+
+// lookup() and query()/q(): the task's variables are the render's context (`this.ctx`), and carry
+// what the lookups read (common/lookups.ts). A template lookup renders its file here too.
+for (const [name, query] of [
+  ['lookup', false],
+  ['query', true],
+  ['q', true],
+] as const)
+  env.addGlobal(name, function (this: { ctx: Vars }, plugin: unknown, ...args: unknown[]) {
+    return invokeLookup(plugin, args, this.ctx, query, (text, vars) => env.renderString(text, vars));
+  });
 
 // Variables are templates too, evaluated when read, as in Ansible: a role's `motd_file: "{{ root
 // }}/motd"` is rendered where a task uses it, with the variables of that task, and a variable
@@ -142,16 +185,20 @@ export function renderTemplate(text: string, vars: Vars): string {
 
 /** A template in a task's arguments that did not render: where it sits (`['argv', 2]`) and why. */
 export class TemplateError extends Error {
+  /** It needs a lookup that only the worker answers (the client's pre-flight has none). */
+  readonly deferred: boolean;
   constructor(
     readonly path: PropertyKey[],
     reason: string,
   ) {
     super(reason);
+    this.deferred = reason.includes(`${DEFERRED}: `);
   }
 }
 
-// Exactly one expression, nothing around it: `"{{ x }}\n"` is text, as in ansible-core.
-const WHOLE_EXPRESSION = /^\{\{([^}]*)\}\}$/;
+// Exactly one expression, nothing around it: `"{{ x }}\n"` is text, as in ansible-core. A mapping
+// inside is part of it: `{{ lookup('first_found', {'files': fs}) }}`.
+const WHOLE_EXPRESSION = /^\{\{((?:(?!\}\}|\{\{)[^])*)\}\}$/;
 
 // A filter that hands back the expression's value itself: nunjucks only ever returns text.
 // Rendering is synchronous, so one slot is enough.
@@ -182,8 +229,8 @@ function renderString(value: string, vars: Vars): unknown {
   const whole = WHOLE_EXPRESSION.exec(value);
   if (whole) {
     const v = expressionValue(whole[1], vars);
-    // undefined and null: rendering it as text raises nunjucks' own error.
-    if (v !== undefined && v !== null) return v;
+    // null stays null (Python's None), as in ansible-core; undefined raises nunjucks' own error.
+    if (v !== undefined) return v;
   }
   return renderTemplate(value, vars);
 }
@@ -195,8 +242,11 @@ function renderString(value: string, vars: Vars): unknown {
  * would be the decimal 644, mode 01204). A template that fails throws a TemplateError naming it.
  */
 export function renderArgs(value: unknown, vars: Vars, at: PropertyKey[] = []): unknown {
-  return renderValue(value, lazyVars(vars), at);
+  return renderValue(value, lazyVars(Object.hasOwn(vars, 'omit') ? vars : { ...vars, omit: OMIT }), at);
 }
+
+/** Ansible's `omit`: an argument whose value renders to it is left out (`mode: "{{ m | default(omit) }}"`). */
+export const OMIT = '__omit_place_holder__clusterflow';
 
 function renderValue(value: unknown, vars: Vars, at: PropertyKey[]): unknown {
   if (typeof value === 'string') {
@@ -210,7 +260,11 @@ function renderValue(value: unknown, vars: Vars, at: PropertyKey[]): unknown {
   }
   if (Array.isArray(value)) return value.map((v, i) => renderValue(v, vars, [...at, i]));
   if (value && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, renderValue(v, vars, [...at, k])]));
+    return Object.fromEntries(
+      Object.entries(value)
+        .map(([k, v]) => [k, renderValue(v, vars, [...at, k])])
+        .filter(([, v]) => v !== OMIT),
+    );
   }
   return value;
 }

@@ -1,3 +1,4 @@
+import { rmSync } from 'node:fs';
 import { stopDevServer } from '../lab/devserver';
 import { forgetStackRecord, loadStackRecord, removeRunHosts } from './stack';
 
@@ -7,6 +8,7 @@ import { forgetStackRecord, loadStackRecord, removeRunHosts } from './stack';
  * CLUSTERFLOW_KEEP_STACK=1 keeps everything for the next run.
  */
 export default async function globalTeardown(): Promise<void> {
+  if (process.env.CLUSTERFLOW_TEST_BUNDLE) rmSync(process.env.CLUSTERFLOW_TEST_BUNDLE, { force: true });
   const record = loadStackRecord();
   forgetStackRecord();
   if (process.env.CLUSTERFLOW_KEEP_STACK === '1') return;

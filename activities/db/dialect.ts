@@ -287,10 +287,8 @@ export function quoteString(value: string): string {
   return `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
 }
 
-/** A backquoted identifier (schema or table name). */
-export function quoteIdentifier(name: string): string {
-  return `\`${name.replace(/`/g, '``')}\``;
-}
+/** A backquoted identifier (schema or table name): one quoting for every SQL we write. */
+export { quoteIdentifier } from '../../common/mysql-names';
 
 /** Default config file and service for a flavour, as Debian packages lay them out. */
 export function debianLayout(flavour: Flavour): { configPath: string; service: string } {

@@ -1,4 +1,5 @@
 import type { FileDiff, ModuleResult } from '../../common/modules';
+import type { ActivityHooks } from '../hooks';
 import type { Remote } from '../remote';
 import type { Vars } from '../../common/templates';
 
@@ -9,6 +10,8 @@ export interface ModuleContext {
   /** Include before/after of changed files. */
   diff: boolean;
   vars: Vars;
+  /** The activity's heartbeat, cancellation and checkpoint, for modules that wait (reboot). */
+  hooks?: ActivityHooks;
 }
 
 export type ModuleRunner<A> = (ctx: ModuleContext, args: A) => Promise<ModuleResult>;

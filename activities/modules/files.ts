@@ -24,6 +24,12 @@ interface Edit {
   backup?: boolean;
   /** Create the file when missing (otherwise a missing file is a failure). */
   create: boolean;
+  /** The failure for a missing file when `create` is false, if the module words it its own way. */
+  missing?: string;
+  /** `force: false`: an existing file keeps its content (copy, template). */
+  force?: boolean;
+  /** Checks the new file before it replaces the old one (`%s` is the new file). */
+  validate?: string;
 }
 
 interface WantedAttributes {
@@ -78,7 +84,7 @@ const withAttributes = (f: RemoteFile, attrs: FileAttributes): RemoteFile => ({
  * The one path for every module that manages a file's content: read it, compute the new text
  * with a pure function, then write it atomically only if it differs, and fix attributes.
  */
-async function editFile(
+export async function editFile(
   ctx: ModuleContext,
   path: string,
   edit: Edit,
@@ -87,9 +93,9 @@ async function editFile(
   const current = await ctx.remote.stat(path, true);
   if (current.exists && current.kind !== 'file') return failed(`${path} exists and is not a regular file`);
   if (!current.exists && !edit.create)
-    return failed(`${path} does not exist (set create: true to create it)`);
+    return failed(edit.missing ?? `${path} does not exist (set create: true to create it)`);
   const before = current.content?.toString('utf8') ?? '';
-  const after = transform(before);
+  const after = current.exists && edit.force === false ? before : transform(before);
   const contentChanged = !current.exists || before !== after;
   const attrs = resolveAttributes(edit, current.exists ? current : createdPath('written', current.umask));
   if (contentChanged) {
@@ -98,8 +104,13 @@ async function editFile(
     const also = current.exists ? attributeChanges(current, attrs) : [];
     const suffix = also.length ? `; ${also.join(', ')}` : '';
     if (ctx.check) return changed(ctx, `update ${path}${suffix}`, diff);
-    const backup = await ctx.remote.writeFile(path, after, { ...attrs, backup: edit.backup });
-    return changed(ctx, `updated ${path}${suffix}${backup ? ` (backup ${backup})` : ''}`, diff);
+    const backup = await ctx.remote.writeFile(path, after, {
+      ...attrs,
+      backup: edit.backup,
+      validate: edit.validate,
+    });
+    const result = changed(ctx, `updated ${path}${suffix}${backup ? ` (backup ${backup})` : ''}`, diff);
+    return backup ? { ...result, data: { backup_file: backup } } : result;
   }
   const fixed = await ctx.remote.fixAttributes(path, current, attrs, ctx.check);
   if (!fixed.length) return ok(`${path} is as wanted`);
@@ -151,9 +162,13 @@ export const file: ModuleRunner<z.infer<typeof FileArgs>> = async (ctx, a) => {
       return failed(`${a.path} exists as a ${current.kind}, not a directory`);
     if (!current.exists) [command, creates] = [`mkdir -p -- ${p}`, 'directory'];
   } else if (a.state === 'link') {
-    if (current.exists && current.kind !== 'link')
-      return failed(`${a.path} exists as a ${current.kind}, not a link`);
-    if (current.linkTarget !== a.src) command = `ln -sfn -- ${shellQuote(a.src!)} ${p}`;
+    // force: a file in the way is replaced by the link, as Ansible's force does (never a directory).
+    if (current.exists && current.kind !== 'link' && !(a.force && current.kind === 'file'))
+      return failed(
+        `${a.path} exists as a ${current.kind}, not a link${a.force ? '' : ' (force: true replaces a file)'}`,
+      );
+    if (current.linkTarget !== a.src)
+      command = `${current.kind === 'file' ? `rm -f -- ${p} && ` : ''}ln -sfn -- ${shellQuote(a.src!)} ${p}`;
   } else if (a.state === 'touch') {
     command = `touch -- ${p}`;
     if (!current.exists) creates = 'touched';

@@ -1,5 +1,13 @@
 import type { z } from 'zod';
-import type { AssertArgs, DebugArgs, FailArgs, PauseArgs, SetFactArgs } from '../../common/modules';
+import type {
+  AssertArgs,
+  DebugArgs,
+  FailArgs,
+  MetaArgs,
+  PauseArgs,
+  PingArgs,
+  SetFactArgs,
+} from '../../common/modules';
 import { falseCondition } from '../../common/conditions';
 import { expressionValue } from '../../common/templates';
 import { failed, ok, type ModuleRunner } from './context';
@@ -47,4 +55,18 @@ export const setFact: ModuleRunner<z.output<typeof SetFactArgs>> = async (_ctx, 
 export const pause: ModuleRunner<z.output<typeof PauseArgs>> = async (_ctx, args) => {
   const ms = ((args.minutes ?? 0) * 60 + (args.seconds ?? 0)) * 1000;
   return { changed: false, msg: `paused ${ms / 1000} s`, data: { pause_ms: ms } };
+};
+
+/** meta: the play ends early for the host, the batch or the play (workflows/play.ts acts on it). */
+export const meta: ModuleRunner<z.output<typeof MetaArgs>> = async (_ctx, args) => ({
+  changed: false,
+  msg: args.action === 'noop' ? 'noop' : `${args.action}: ending ${args.action.slice(4)}`,
+  data: { meta: args.action },
+});
+
+/** ping: one round trip to the host, as Ansible's proves it can run a module there. */
+export const ping: ModuleRunner<z.output<typeof PingArgs>> = async (ctx, args) => {
+  const r = await ctx.remote.run('true');
+  if (r.exitCode !== 0) return failed(`ping: ${(r.stderr || r.stdout).trim()}`);
+  return { changed: false, msg: args.data, data: { ping: args.data } };
 };

@@ -19,27 +19,36 @@ export interface ExecOptions {
   stdin?: string | Buffer;
   timeoutMs?: number;
   maxOutputBytes?: number;
-  /** Run as another user through `sudo`; `password` is the resolved sudo password, if one is needed. */
-  become?: { user: string; password?: string };
+  /** Run as another user through `sudo` (or `su`); `password` is the resolved sudo password, if one is needed. */
+  become?: BecomeAs;
   /** Aborting kills the remote command's whole process group. */
   signal?: AbortSignal;
 }
 
 const PGID_MARKER = '__CLUSTERFLOW_PGID=';
 
+export interface BecomeAs {
+  user: string;
+  password?: string;
+  method?: 'sudo' | 'su';
+}
+
 /**
  * The command line actually sent: the command runs in a session of its own (`setsid -w`), whose
  * id it reports first on stderr, so that a timeout or cancellation can kill the whole process
  * group rather than leave it orphaned; then `sudo` when becoming another user.
  */
-export function wrapCommand(command: string, become?: { user: string; password?: string }): string {
+export function wrapCommand(command: string, become?: BecomeAs): string {
   const inner = `printf '${PGID_MARKER}%s\\n' "$$" >&2; exec sh -c "$1"`;
   const grouped = `setsid -w sh -c ${shellQuote(inner)} sh ${shellQuote(command)}`;
   return becomeWrap(grouped, become);
 }
 
-function becomeWrap(commandLine: string, become?: { user: string; password?: string }): string {
+function becomeWrap(commandLine: string, become?: BecomeAs): string {
   if (!become) return `exec ${commandLine}`;
+  // su: from root it asks nothing; a password would need a terminal, which the activity refuses.
+  if (become.method === 'su')
+    return `exec su -s /bin/sh -c ${shellQuote(commandLine)} ${shellQuote(become.user)}`;
   // -n: never prompt (a missing password fails at once); -S -p '': read the password from stdin.
   const sudo = become.password ? "sudo -S -p ''" : 'sudo -n';
   return `exec ${sudo} -H -u ${shellQuote(become.user)} -- sh -c ${shellQuote(commandLine)}`;
@@ -65,11 +74,7 @@ class CappedBuffer {
 }
 
 /** Kills a remote process group: TERM first, KILL after a grace period. Best effort. */
-function killGroup(
-  client: Client,
-  pgid: number,
-  become?: { user: string; password?: string },
-): Promise<void> {
+function killGroup(client: Client, pgid: number, become?: BecomeAs): Promise<void> {
   // pkill -g: dash's kill builtin cannot take a negative (process group) id.
   const script = `pkill -TERM -g ${pgid}; sleep 1; pkill -KILL -g ${pgid}; true`;
   return new Promise((resolve) => {

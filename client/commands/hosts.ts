@@ -6,8 +6,11 @@ import { clusterNameOf, loadInventory, resolveTargets } from '../inventory';
 import { loadPlaybook } from '../play';
 import { parseExtraVars, repeatable, skipTagged, tagList } from '../playbook-flags';
 import { loadSpec } from '../spec';
+import { useVaultSecrets, vaultSecretsFromFlags } from '../vault';
 import { renderListing } from '../play-listing';
 import { renderRecap, renderTasks } from '../play-output';
+import { startAtTask } from '../start-at-task';
+import { targetsOf } from '../play-verbose';
 import type { PlayResult } from '../../common/play';
 import { BadInput, withConnectionOptions, type ConnectionFlags } from './options';
 import { startAndReport } from './report';
@@ -87,12 +90,32 @@ export function registerHostCommands(program: Command): void {
       )
       .option('-f, --forks <n>', 'hosts worked on at once', '50')
       .option(
+        '--vault-password-file <file>',
+        'ansible-vault password: a file, env:NAME or file:/path; the worker reads the same reference (repeatable)',
+        repeatable,
+      )
+      .option(
+        '--vault-id <[label@]file>',
+        'a labelled vault password, as ansible-playbook takes it (repeatable)',
+        repeatable,
+      )
+      .option(
         '--syntax-check',
         'check the playbook (every key, task and argument) and exit; no server needed',
       )
       .option('--list-hosts', 'list the hosts each play would run on, and exit')
       .option('--list-tasks', 'list the tasks each play would run, and exit')
       .option('--list-tags', 'list the tags of each play, and exit')
+      .option(
+        '--start-at-task <name>',
+        'start at the first task of this name (or `role : name`; fnmatch globs); also for --list-tasks',
+      )
+      .option(
+        '-v, --verbose',
+        'each result dict (-v), and the task path (-vv), and the connection (-vvv)',
+        (_: string, level: number) => level + 1,
+        0,
+      )
       .option('--json', 'print the result as JSON'),
   ).action(
     async (
@@ -105,17 +128,23 @@ export function registerHostCommands(program: Command): void {
         tags?: string[];
         skipTags?: string[];
         extraVars?: string[];
+        vaultPasswordFile?: string[];
+        vaultId?: string[];
         forks: string;
         json?: boolean;
         syntaxCheck?: boolean;
         listHosts?: boolean;
         listTasks?: boolean;
         listTags?: boolean;
+        startAtTask?: string;
+        verbose: number;
       },
     ) => {
       const forks = Number(flags.forks);
       if (!Number.isInteger(forks) || forks < 1)
         throw new BadInput(`--forks: "${flags.forks}" is not a whole number of hosts, 1 or more`);
+      // Before anything is read: group_vars, vars files and -e @file may be encrypted.
+      useVaultSecrets(vaultSecretsFromFlags(flags));
       const extraVars = parseExtraVars(flags.extraVars ?? []);
       const inventory = loadInventory(flags.inventory);
       const loaded = loadPlaybook(playbook, inventory, {
@@ -127,7 +156,7 @@ export function registerHostCommands(program: Command): void {
         cluster: clusterNameOf(inventory),
         extraVars,
       });
-      const input = skipTagged(loaded, tagList(flags.skipTags ?? []));
+      const input = startAtTask(skipTagged(loaded, tagList(flags.skipTags ?? [])), flags.startAtTask);
       // Like ansible-playbook: these read the playbook and stop; nothing connects anywhere.
       const listing = flags.listHosts
         ? 'hosts'
@@ -151,7 +180,8 @@ export function registerHostCommands(program: Command): void {
             summary: `play ${input.source}${input.check ? ' (check mode)' : ''}: ${hosts.length} host(s)`,
           }),
         {
-          render: (result) => `${renderTasks(result.tasks, Boolean(flags.diff))}\n${renderRecap(result)}`,
+          render: (result) =>
+            `${renderTasks(result.tasks, Boolean(flags.diff), { level: flags.verbose, targets: targetsOf(input) })}\n${renderRecap(result)}`,
           failed: (result) =>
             Object.values(result.recap).some((r) => r.failed || r.unreachable) || Boolean(result.aborted),
           linkTo: 'stdout',

@@ -1,6 +1,6 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { parseAnsibleYaml as parse } from '../yaml';
+import { readVarsText } from '../vault';
 import { parseIniInventory } from './ini';
 import { InventoryError, type Inventory, type Vars } from './model';
 import { selectHosts } from './patterns';
@@ -30,7 +30,7 @@ function varsFiles(dir: string, name: string): string[] {
 function readVars(file: string): Vars {
   let doc: unknown;
   try {
-    doc = parse(readFileSync(file, 'utf8'));
+    doc = readVarsText(readFileSync(file, 'utf8'));
   } catch (err) {
     throw new InventoryError(file, (err as Error).message.split('\n')[0]);
   }

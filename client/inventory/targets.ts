@@ -52,9 +52,25 @@ export function targetFor(
   if (becomePassword !== undefined && !SecretRefSchema.safeParse(becomePassword).success) {
     throw new InventoryError(where, 'ansible_become_password must be a reference (env:NAME or file:/path)');
   }
+  const becomeMethod = str(vars.ansible_become_method);
+  if (becomeMethod !== undefined && becomeMethod !== 'sudo' && becomeMethod !== 'su')
+    throw new InventoryError(
+      where,
+      `ansible_become_method: ${becomeMethod}: sudo or su (others are not supported yet)`,
+    );
   const become = truthy(vars.ansible_become)
-    ? { user: str(vars.ansible_become_user) ?? 'root', password: becomePassword }
+    ? {
+        user: str(vars.ansible_become_user) ?? 'root',
+        password: becomePassword,
+        ...(becomeMethod ? { method: becomeMethod } : {}),
+      }
     : undefined;
+  const how = str(vars.ansible_connection);
+  if (how !== undefined && !['ssh', 'smart', 'paramiko', 'local'].includes(how))
+    throw new InventoryError(
+      where,
+      `ansible_connection: ${how}: ssh or local (others are not supported yet)`,
+    );
   const privateKey =
     str(vars.clusterflow_ssh_private_key) ??
     (keyFile ? `file:${path.resolve(expandHome(keyFile))}` : undefined);
@@ -94,6 +110,7 @@ export function targetFor(
     user: str(vars.ansible_user ?? vars.ansible_ssh_user),
     jump,
     become,
+    ...(how === 'local' ? { connection: 'local' } : {}),
   });
   if (!parsed.success) {
     const issue = parsed.error.issues[0];

@@ -46,6 +46,10 @@ export async function withWorker<T>(
       namespace: settings.namespace,
       taskQueue: settings.taskQueue,
       deps: { pool, temporal: client },
+      // Bundled once per run by global setup (test/global-setup.ts).
+      ...(process.env.CLUSTERFLOW_TEST_BUNDLE
+        ? { workflowBundle: { codePath: process.env.CLUSTERFLOW_TEST_BUNDLE } }
+        : {}),
     });
     return await worker.runUntil(fn(client));
   } finally {

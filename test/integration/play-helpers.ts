@@ -19,8 +19,32 @@ export async function runPlaybook(
   options: { check?: boolean; diff?: boolean; limit?: string; tags?: string[] } = {},
 ): Promise<PlayResult> {
   const file = path.join(dir, `play-${++n}.yml`);
-  writeFileSync(file, stringify(plays));
-  const input = loadPlaybook(file, labInventory(), {
+  // A test of one behaviour gathers no facts unless its play asks (Ansible's default is to gather).
+  writeFileSync(
+    file,
+    stringify(
+      plays.map((p) =>
+        p && typeof p === 'object' && !('import_playbook' in p) ? { gather_facts: false, ...p } : p,
+      ),
+    ),
+  );
+  return runPlaybookFile(client, settings, file, options);
+}
+
+/** Runs a playbook file (with its imports, roles and files beside it) as `clusterflow play` does. */
+export async function runPlaybookFile(
+  client: Client,
+  settings: TemporalSettings,
+  file: string,
+  options: {
+    check?: boolean;
+    diff?: boolean;
+    limit?: string;
+    tags?: string[];
+    inventory?: ReturnType<typeof labInventory>;
+  } = {},
+): Promise<PlayResult> {
+  const input = loadPlaybook(file, options.inventory ?? labInventory(), {
     check: Boolean(options.check),
     diff: Boolean(options.diff),
     tags: options.tags ?? [],
@@ -30,7 +54,7 @@ export async function runPlaybook(
   });
   const handle = await client.workflow.start('play', {
     taskQueue: settings.taskQueue,
-    workflowId: `test-play/${Date.now()}-${n}`,
+    workflowId: `test-play/${Date.now()}-${++n}`,
     args: [input],
   });
   return handle.result();

@@ -52,7 +52,7 @@ async function play(
   tasks: unknown[],
 ): Promise<{ result: PlayResult; batchId: string }> {
   const file = path.join(dir, `play-${++n}.yml`);
-  writeFileSync(file, stringify([{ hosts: 'all', tasks }]));
+  writeFileSync(file, stringify([{ hosts: 'all', gather_facts: false, tasks }]));
   const input = loadPlaybook(file, loadInventory(inventoryFile), {
     check: false,
     diff: false,

@@ -42,6 +42,7 @@ const modeOf = (p: string) => onHost(HOST, `stat -c %a ${p}`);
 
 const PLAY = `
 - hosts: ${HOST}
+  gather_facts: no
   become: yes
   vars:
     m: 0755

@@ -180,7 +180,17 @@ describe('templated arguments', () => {
   });
   it('fails on an undefined variable instead of writing an empty value', () => {
     expect(() => renderArgs('{{ nope }}', {})).toThrow();
-    expect(() => renderArgs('{{ none }}', { none: null })).toThrow();
+  });
+  it('keeps a null whole expression null and prints it as Python does inside text, as ansible-core', () => {
+    expect(renderArgs('{{ none }}', { none: null })).toBeNull();
+    expect(
+      renderArgs('a {{ none }} {{ yes }} {{ list }} {{ map }}', {
+        none: null,
+        yes: true,
+        list: ['x', 1],
+        map: { k: false },
+      }),
+    ).toBe("a None True ['x', 1] {'k': False}");
   });
   it('counts with range as Jinja does, and refuses a range too long to build instead of hanging', () => {
     expect(renderArgs('{% for i in range(3) %}{{ i }}{% endfor %}', {})).toBe('012');

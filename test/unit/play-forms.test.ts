@@ -99,7 +99,7 @@ describe('vars_files', () => {
     expect(play.hosts[0].vars).toMatchObject({ port: 80, name: 'b' });
   });
 
-  it('refuse a vault file as not supported yet rather than reading ciphertext as variables', () => {
+  it('refuse a broken vault file by name rather than reading ciphertext as variables', () => {
     const root = mkdtempSync(path.join(dir, 'vv-'));
     writeFileSync(path.join(root, 'secret.yml'), '$ANSIBLE_VAULT;1.1;AES256\n6162\n');
     writeFileSync(
@@ -114,7 +114,7 @@ describe('vars_files', () => {
         forks: 5,
         cluster: 'x',
       }),
-    ).toThrow(/vars_files: .*secret\.yml: an ansible-vault file: not supported yet/);
+    ).toThrow(/vars_files: .*secret\.yml: not a vault: the body is not salt, HMAC and ciphertext/);
   });
 });
 
@@ -144,8 +144,27 @@ describe('blocks', () => {
   });
 
   it('refuse a keyword on a block that is not run yet', () => {
-    expect(() => tasks([{ block: [{ command: 'true' }], become_user: 'x' }])).toThrow(
-      /task 1: become_user on a block: not supported yet/,
+    expect(() => tasks([{ block: [{ command: 'true' }], throttle: 2 }])).toThrow(
+      /task 1: throttle on a block: not supported yet/,
     );
+  });
+
+  it('hand become_user, environment and the other inherited keywords down to the tasks of a block', () => {
+    const list = tasks([
+      {
+        block: [{ command: 'id' }, { command: 'env', become_user: 'www-data', environment: { B: '2' } }],
+        become: true,
+        become_user: 'nobody',
+        environment: { A: '1' },
+        check_mode: false,
+      },
+    ]);
+    expect(list[0]).toMatchObject({
+      become: true,
+      becomeUser: 'nobody',
+      environment: { A: '1' },
+      check: false,
+    });
+    expect(list[1]).toMatchObject({ becomeUser: 'www-data', environment: { A: '1', B: '2' } });
   });
 });

@@ -89,4 +89,29 @@ describe("ansible-playbook's -t and --skip-tags", () => {
     expect(names(skipTagged(input, ['always']))).toEqual(['plain', 'slow']);
     expect(names(skipTagged(input, []))).toEqual(['plain', 'slow', 'always']);
   });
+
+  it('keeps each handler flush point after the last task still there', () => {
+    const task = (name: string, tags: string[] = []) => ({
+      name,
+      module: 'command' as const,
+      args: {},
+      notify: [],
+      tags,
+      ignoreErrors: false,
+    });
+    const play = {
+      name: 'p',
+      hosts: [],
+      forks: 5,
+      handlers: [],
+      tasks: [task('a'), task('b', ['x']), task('c'), task('d')],
+      flushAfter: [1, 2],
+    };
+    const out = skipTagged(
+      { cluster: 'c', source: 's', check: false, diff: false, tags: [], plays: [play] },
+      ['x'],
+    );
+    expect(out.plays[0].tasks.map((t) => t.name)).toEqual(['a', 'c', 'd']);
+    expect(out.plays[0].flushAfter).toEqual([0, 1]);
+  });
 });

@@ -82,7 +82,7 @@ describe('clusterflow validate', () => {
   it("names a typo'd key anywhere in the spec and a playbook key not supported yet, exit 2", () => {
     writeFileSync(
       path.join(dir, 'patch.yml'),
-      '- name: patch\n  hosts: app\n  strategy: free\n  tasks:\n    - { name: up, shell: "true", run_once: true }\n',
+      '- name: patch\n  hosts: app\n  order: sorted\n  tasks:\n    - { name: up, shell: "true", throttle: 1 }\n',
     );
     const r = validate(
       {
@@ -108,8 +108,8 @@ describe('clusterflow validate', () => {
     );
     expect(fixed.status).toBe(2);
     expect(JSON.parse(fixed.out).problems).toEqual([
-      'nodes.maintenance.play: patch.yml: play 1 ("patch"): strategy: not supported yet',
-      'nodes.maintenance.play: patch.yml: play 1 ("patch") task 1: run_once: not supported yet',
+      'nodes.maintenance.play: patch.yml: play 1 ("patch"): order: not supported yet',
+      'nodes.maintenance.play: patch.yml: play 1 ("patch") task 1: throttle: not supported yet',
     ]);
   });
 
