@@ -83,7 +83,10 @@ export async function connectToHost(target: JumpHost, sock?: Duplex): Promise<Ho
         },
       );
     });
-    client.once('error', (err: Error & { code?: string; level?: string }) => {
+    // `on`, not `once`: ssh2 may report a second error for one failed connect (a timeout, then
+    // "Connection lost before handshake"), and an error nobody listens to crashes the worker.
+    // The first decides; the promise ignores the rest.
+    client.on('error', (err: Error & { code?: string; level?: string }) => {
       client.end();
       if (refused) reject(refused);
       else if (err.level === 'client-authentication') {
