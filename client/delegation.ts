@@ -2,6 +2,7 @@ import type { HostTarget } from '../common/hosts';
 import type { PlayHost, PlayTask } from '../common/play';
 import { renderTemplate } from '../common/templates';
 import { targetFor, type Inventory } from './inventory';
+import { mentionsName } from './magic-vars';
 import { NOT_YET } from './playbook-keywords';
 
 // `delegate_to`: the task runs on another host, with the delegating host's variables, as in
@@ -38,7 +39,7 @@ export function delegation(
   const targets: Record<string, HostTarget> = {};
   for (const t of tasks) {
     if (!t.delegateTo) continue;
-    if (runtime.some((n) => new RegExp(`\\b${n}\\b`).test(t.delegateTo!))) {
+    if (runtime.some((n) => mentionsName([t.delegateTo], n))) {
       problems.push(
         `task "${t.name}": delegate_to: ${t.delegateTo}: depends on a registered value: ${NOT_YET}`,
       );

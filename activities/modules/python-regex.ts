@@ -1,3 +1,4 @@
+import { PYTHON_LETTER_ESCAPES } from '../../common/python-escapes';
 /**
  * Python's `re` syntax, as ansible-core's modules read a `regexp`, turned into JavaScript RegExps.
  * Pure: replace, find and anything else that takes a Python pattern share it.
@@ -171,16 +172,7 @@ export function pythonMatch(re: RegExp, text: string): boolean {
 }
 
 /** The backslash escapes Python's re.sub expands in a replacement; other letters are errors. */
-const TEMPLATE_ESCAPES: Record<string, string> = {
-  a: '\x07',
-  b: '\b',
-  f: '\f',
-  n: '\n',
-  r: '\r',
-  t: '\t',
-  v: '\v',
-  '\\': '\\',
-};
+const TEMPLATE_ESCAPES: Record<string, string> = { ...PYTHON_LETTER_ESCAPES, '\\': '\\' };
 
 type TemplatePart = string | { group: number | string };
 

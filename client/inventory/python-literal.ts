@@ -1,3 +1,4 @@
+import { PYTHON_LETTER_ESCAPES } from '../../common/python-escapes';
 // Python literals as Ansible's INI inventory reads values: `ast.literal_eval`, and the text itself
 // when that fails. Numbers, True/False/None, quoted strings, lists, tuples, dicts and sets; a
 // tuple or set becomes a list, as Ansible makes it. Anything else (a bare word, an address, `yes`)
@@ -184,13 +185,7 @@ const SIMPLE_ESCAPES: Record<string, string> = {
   '\\': '\\',
   "'": "'",
   '"': '"',
-  a: '\x07',
-  b: '\b',
-  f: '\f',
-  n: '\n',
-  r: '\r',
-  t: '\t',
-  v: '\v',
+  ...PYTHON_LETTER_ESCAPES,
 };
 
 function escaped(next: string, reader: Reader): string {

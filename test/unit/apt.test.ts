@@ -99,7 +99,7 @@ describe('apt cache freshness', () => {
 
   it('takes a list apt-get could not fetch as a failed update, though apt-get exits 0', () => {
     const out =
-      'Err:1 http://deb.example/debian bookworm InRelease\nW: Failed to fetch http://deb.example/x  Temporary failure resolving\nW: Some index files failed to download.';
+      'Err:1 http://10.77.0.1/debian bookworm InRelease\nW: Failed to fetch http://10.77.0.1/x  Temporary failure resolving\nW: Some index files failed to download.';
     expect(updateFailure(0, out)).toMatch(/^Failed to update apt cache: W: Failed to fetch/);
     expect(updateFailure(0, 'Hit:1 file:/repo ./ InRelease\nReading package lists...')).toBeUndefined();
     expect(updateFailure(100, 'E: Could not get lock')).toMatch(/E: Could not get lock/);
