@@ -533,7 +533,8 @@ export function playSections(
     const scope: TaskScope = {
       role: role.name,
       defaults: role.defaults,
-      vars: { ...role.vars, ...entry.params },
+      // role_name and role_path: Ansible's magic variables inside a role.
+      vars: { ...role.vars, ...entry.params, role_name: role.name, role_path: role.dir },
       when: entry.when,
       tags: entry.tags,
     };

@@ -57,7 +57,12 @@ describe('roles and sections', () => {
     const play = loadPlaybook(path.join(fixture, 'site.yml'), inv, options).plays[0];
     const motd = play.tasks.find((t) => t.name === 'motd from the template')!;
     expect(motd.control?.defaults).toEqual({ motd_owner: 'nobody', motd_lines: ['a', 'b'] });
-    expect(motd.control?.vars).toEqual({ motd_file: '{{ root }}/motd', motd_owner: 'clusterflow' });
+    expect(motd.control?.vars).toEqual({
+      motd_file: '{{ root }}/motd',
+      motd_owner: 'clusterflow',
+      role_name: 'cf_motd',
+      role_path: path.join(fixture, 'roles/cf_motd'),
+    });
     expect(motd.args.src).toBe(path.join(fixture, 'roles/cf_motd/templates/motd.j2'));
     const base = play.tasks.find((t) => t.name === 'the base file')!;
     expect(base.args.src).toBe(path.join(fixture, 'roles/cf_base/files/base.txt'));
