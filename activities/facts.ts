@@ -37,6 +37,13 @@ export function factsScript(software: readonly string[] = RELEVANT_SOFTWARE): st
     'echo "cpus=$(getconf _NPROCESSORS_ONLN 2>/dev/null || nproc)"',
     `echo "mem_kb=$(awk '/^MemTotal:/{print $2}' /proc/meminfo)"`,
     `ip -o addr show 2>/dev/null | awk '{print "addr=" $3 "\\t" $4}'`,
+    // What roles read besides: the interpreter, the package manager, the user, mounts, the route.
+    `echo "python=$(python3 -c 'import sys; print(sys.version.split()[0])' 2>/dev/null)\t$(command -v python3)"`,
+    'for m in apt-get dnf yum zypper apk pacman; do if command -v $m >/dev/null 2>&1; then echo "pkg_mgr=${m%-get}"; break; fi; done',
+    'echo "user=$(id -un)\t$(id -u)\t$(id -g)\t$HOME\t$SHELL"',
+    'echo "epoch=$(date +%s)"',
+    `ip -o route get 1.1.1.1 2>/dev/null | awk '{for(i=1;i<NF;i++){if($i=="dev")d=$(i+1);if($i=="via")g=$(i+1);if($i=="src")s=$(i+1)}} END{print "route=" d "\\t" g "\\t" s}'`,
+    `df -PTk 2>/dev/null | awk 'NR>1 && $1 !~ /^(tmpfs|devtmpfs|proc|sysfs|none)$/ {print "mount=" $7 "\\t" $1 "\\t" $2 "\\t" $3*1024 "\\t" $5*1024}'`,
     `for p in ${software.map(shellQuote).join(' ')}; do`,
     `  if command -v dpkg-query >/dev/null 2>&1; then v=$(dpkg-query -W -f='\${Status}\\t\${Version}' "$p" 2>/dev/null | awk -F'\\t' '$1 ~ / installed$/ {print $2}');`,
     `  elif command -v rpm >/dev/null 2>&1; then v=$(rpm -q --qf '%{VERSION}-%{RELEASE}' "$p" 2>/dev/null) || v=; else v=; fi`,
@@ -64,6 +71,7 @@ export function parseFacts(output: string): HostFacts {
   const ipv4: string[] = [];
   const ipv6: string[] = [];
   const software: Record<string, SoftwareState> = {};
+  const mounts: NonNullable<HostFacts['mounts']> = [];
   for (const line of output.split('\n')) {
     const eq = line.indexOf('=');
     if (eq <= 0) continue;
@@ -82,6 +90,9 @@ export function parseFacts(output: string): HostFacts {
       // An alias (ssh.service -> sshd, mysql.service -> mariadb) repeats another unit's state.
       if (enabled === 'alias' || !software[name]?.installed) continue;
       software[name] = { ...software[name], enabled, active };
+    } else if (key === 'mount') {
+      const [mount, device, fstype, total, available] = fields;
+      mounts.push({ mount, device, fstype, sizeTotal: Number(total), sizeAvailable: Number(available) });
     } else {
       single.set(key, fields.join('\t'));
     }
@@ -105,6 +116,26 @@ export function parseFacts(output: string): HostFacts {
     ipv4: [...new Set(ipv4)],
     ipv6: [...new Set(ipv6)],
     software,
+    ...extraFacts(single, mounts),
+  };
+}
+
+/** The facts only Ansible content reads (they have no part in clusterflow's own operations). */
+function extraFacts(
+  single: Map<string, string>,
+  mounts: NonNullable<HostFacts['mounts']>,
+): Partial<HostFacts> {
+  const fields = (key: string) => (single.get(key) ?? '').split('\t');
+  const [pythonVersion, pythonPath] = fields('python');
+  const [name, uid, gid, home, shell] = fields('user');
+  const [dev, gateway, src] = fields('route');
+  return {
+    ...(pythonVersion ? { python: { version: pythonVersion, executable: pythonPath } } : {}),
+    ...(single.get('pkg_mgr') ? { pkgMgr: single.get('pkg_mgr') } : {}),
+    ...(name ? { user: { name, uid: Number(uid), gid: Number(gid), home, shell } } : {}),
+    ...(single.get('epoch') ? { epoch: Number(single.get('epoch')) } : {}),
+    ...(dev ? { defaultRoute: { interface: dev, gateway: gateway || undefined, address: src } } : {}),
+    mounts,
   };
 }
 

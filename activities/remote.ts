@@ -234,7 +234,8 @@ export class Remote {
       attrs.backup
         ? `if [ -e ${p} ]; then b=${p}.$(date +%Y%m%d%H%M%S)~; cp -p -- ${p} "$b"; echo "$b"; fi`
         : '',
-      `mv -f -- "$t" ${p}`,
+      // -T: a link to a directory at the path is replaced, never written into.
+      `mv -fT -- "$t" ${p}`,
       'trap - EXIT',
     ];
     const result = await this.must(lines.filter(Boolean).join('\n'), `writing ${path}`, {

@@ -17,6 +17,8 @@ import { renderArgs, type Vars } from '../common/templates';
 import { truthy } from '../common/jinja-ansible';
 import { lookupSubdir, withLookups } from '../common/lookups';
 import { workerLookupIO } from './lookup-io';
+import './worker-filters';
+import { selinuxRefusal } from './modules/selinux';
 import { MODULES } from './modules';
 import type { ActivityHooks } from './hooks';
 import { Remote } from './remote';
@@ -178,7 +180,7 @@ function localSource(
   args: { src?: unknown; remote_src?: unknown },
   searchPath?: string[],
 ): void {
-  if (!['copy', 'template', 'unarchive'].includes(module) || args.remote_src === true) return;
+  if (!['copy', 'template', 'unarchive', 'script'].includes(module) || args.remote_src === true) return;
   if (typeof args.src !== 'string' || path.isAbsolute(args.src) || !searchPath?.length) return;
   const sub = module === 'template' ? 'templates' : 'files';
   const src = args.src;
@@ -228,6 +230,8 @@ async function runModule(pool: SshPool, input: TaskInput, vars: Vars, hooks: Hoo
   }
   const remote = new Remote(pool, host, { ...hooks, environment });
   const runner = MODULES[input.module] as (ctx: unknown, args: unknown) => Promise<ModuleResult>;
+  const refused = await selinuxRefusal(remote, checked.args);
+  if (refused) return refused;
   const result = await runner({ remote, check: input.check, diff: input.diff, vars, hooks }, checked.args);
   // The remote process group is already killed; tell Temporal the activity ended by cancellation.
   if (hooks.signal?.aborted) throw new CancelledFailure(`${input.module} on ${input.host.name} cancelled`);

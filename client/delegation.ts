@@ -1,6 +1,6 @@
 import type { HostTarget } from '../common/hosts';
 import type { PlayHost, PlayTask } from '../common/play';
-import { renderTemplate } from '../common/templates';
+import { OMIT, renderTemplate } from '../common/templates';
 import { targetFor, type Inventory } from './inventory';
 import { mentionsName } from './magic-vars';
 import { NOT_YET } from './playbook-keywords';
@@ -56,6 +56,8 @@ export function delegation(
         );
         continue;
       }
+      // default(omit) leaves the keyword unset, as ansible-core does: the host runs the task itself.
+      if (name === OMIT) continue;
       if (inv.hostVars.has(name)) targets[name] ??= targetFor(inv, name);
       else if (LOCAL_NAMES.includes(name)) targets[name] ??= localTarget(name);
       else {

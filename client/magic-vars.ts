@@ -48,8 +48,22 @@ export function magicVars(
 }
 
 /** Every inventory host's own variables, as `hostvars` gives them before any task ran. */
-export function inventoryHostvars(inv: Inventory): Record<string, Record<string, unknown>> {
-  return Object.fromEntries([...inv.hostVars.keys()].map((h) => [h, varsOf(inv, h)]));
+export function inventoryHostvars(
+  inv: Inventory,
+  extraVars: Record<string, unknown> = {},
+): Record<string, Record<string, unknown>> {
+  return Object.fromEntries(
+    [...inv.hostVars.keys()].map((h) => [
+      h,
+      {
+        ...varsOf(inv, h),
+        inventory_hostname: h,
+        inventory_hostname_short: h.split('.')[0],
+        group_names: groupNamesOf(inv, h),
+        ...extraVars,
+      },
+    ]),
+  );
 }
 
 /** Whether any of these values mentions a variable by name (the play reads `groups`, say). */

@@ -25,6 +25,8 @@ export function renderTasks(
       const msg =
         h.status === 'failed' || h.status === 'unreachable' ? `: ${h.reason ?? h.result?.msg ?? ''}` : '';
       if (showsResult(t, verbose)) out.push(...verboseHostLines(t, h, verbose));
+      // A failure ignore_errors let pass is shown as the failure it was, as ansible-playbook does.
+      else if (h.ignored) out.push(`failed: [${h.host}]: ${h.result?.msg ?? ''}`, '...ignoring');
       else out.push(`${h.status}: [${h.host}]${msg}`);
       const d = h.result?.diff;
       if (showDiff && d && d.before !== d.after) {

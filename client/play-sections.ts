@@ -14,7 +14,13 @@ import {
   type RoleEntry,
   type RoleFiles,
 } from './roles';
-import { candidateFiles, firstFoundExpression, quote, textExpression } from './templated-includes';
+import {
+  candidateFiles,
+  firstFoundExpression,
+  firstFoundTerms,
+  quote,
+  textExpression,
+} from './templated-includes';
 import { INHERITED_KEYS, moduleKey, NOT_YET, validInherited } from './playbook-keywords';
 
 // A play's tasks in Ansible's order — pre_tasks, the roles (dependencies first), tasks,
@@ -207,15 +213,21 @@ function readTasks(
       const { key, file, rest, options } = vars;
       if (options.length) return void problems.push(`${where}: ${key}: ${options.join(', ')}: ${NOT_YET}`);
       const { with_first_found: firstFound, ...keys } = rest;
-      const dirs = at.scope ? [path.join(path.dirname(at.tasksDir), 'vars'), at.tasksDir] : [at.tasksDir];
+      // As ansible-core looks for a 'vars' file: <dir>/vars/<name>, then <dir>/<name>, for the
+      // role, the including file's directory, then the playbook's.
+      const base =
+        typeof at.sources === 'string' ? [path.join(at.sources, 'vars'), at.sources] : at.sources.vars;
+      const dirs = [...new Set([...(base ?? []), at.tasksDir])];
       let choices: { name: string; file: string }[];
       let guard: ((name: string) => string) | undefined;
       let none: string | undefined;
+      let skipsNone = false;
       try {
         if (firstFound !== undefined) {
           if (typeof file !== 'string' || !/^\{\{\s*item\s*\}\}$/.test(file.trim()))
             return void problems.push(`${where}: ${key}: with_first_found: the file must be "{{ item }}"`);
-          const names = firstFoundNames(firstFound);
+          const { names, skip } = firstFoundTerms(firstFound);
+          skipsNone = skip;
           choices = names
             .flatMap((n) => candidateFiles(n, dirs))
             .filter((c, i, all) => all.findIndex((o) => o.name === c.name) === i);
@@ -238,7 +250,7 @@ function readTasks(
       } catch (err) {
         return void problems.push(`${where}: ${key}: ${(err as Error).message}`);
       }
-      if (guard && !choices.length)
+      if (guard && !choices.length && !skipsNone)
         return void problems.push(`${where}: ${key}: no file in ${dirs.join(', ')} matches ${String(file)}`);
       for (const c of choices) {
         let content: unknown;
@@ -256,14 +268,20 @@ function readTasks(
         const when = [...(picks ? [picks] : []), ...asConditions(keys.when)];
         check({ name: key, ...keys, ...(when.length ? { when } : {}), set_fact: content }, picks);
       }
+      // No file for the host: with skip: true an empty loop, which ansible-core reports skipped;
+      // else the host fails.
       if (none)
         check(
-          {
-            name: key,
-            ...keys,
-            when: [none, ...asConditions(keys.when)],
-            fail: { msg: `${key}: no file found for ${String(firstFound ?? file)} in ${dirs.join(', ')}` },
-          },
+          skipsNone
+            ? { name: key, ...keys, when: [none, 'false', ...asConditions(keys.when)], meta: 'noop' }
+            : {
+                name: key,
+                ...keys,
+                when: [none, ...asConditions(keys.when)],
+                fail: {
+                  msg: `${key}: no file found for ${String(firstFound ?? file)} in ${dirs.join(', ')}`,
+                },
+              },
           none,
         );
       return;
@@ -343,6 +361,14 @@ function readTasks(
         }
         const picks = expr ? `(${expr}) == ${quote(c.name)}` : undefined;
         const keys = picks ? { ...own, when: [picks, ...asConditions(own.when)] } : own;
+        // A host that skips a dynamic include never sees its tasks: Ansible reports the include
+        // skipped and nothing inside, so skips by the include's own conditions are not shown.
+        const dynamic = moduleKey(inc.key) === 'include_tasks';
+        const guards = [
+          ...(at.guards ?? []),
+          ...(picks ? [picks] : []),
+          ...(dynamic ? asConditions(own.when).map(String) : []),
+        ];
         const local: string[] = [];
         const read: TaskList = { tasks: [], flushAfter: [], blocks: out.blocks, roles: out.roles };
         readTasks(
@@ -352,8 +378,8 @@ function readTasks(
             where: `${where} (${c.name})`,
             tasksDir: path.dirname(c.file),
             inherit: inheritedOf(at.inherit, inc.rest),
-            ...(picks ? { guards: [...(at.guards ?? []), picks] } : {}),
-            ...(moduleKey(inc.key) === 'include_tasks' ? { dynamic: true } : {}),
+            ...(guards.length ? { guards } : {}),
+            ...(dynamic ? { dynamic: true } : {}),
           },
           false,
           local,
@@ -429,22 +455,6 @@ function includeVarsOf(
 const asConditions = (v: unknown): unknown[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
 
 /** with_first_found's names: a list, or `{ files: [...], paths: [...] }` (each file under each path). */
-function firstFoundNames(v: unknown): string[] {
-  const list = Array.isArray(v) ? v : [v];
-  return list.flatMap((e): string[] => {
-    if (typeof e === 'string') return [e];
-    if (e && typeof e === 'object' && !Array.isArray(e)) {
-      const { files, paths, ...other } = e as Record<string, unknown>;
-      if (Object.keys(other).length)
-        throw new Error(`with_first_found: ${Object.keys(other).join(', ')}: ${NOT_YET}`);
-      const fs = [files ?? []].flat().map(String);
-      const ps = [paths ?? []].flat().map(String);
-      return ps.length ? ps.flatMap((p) => fs.map((f) => `${p.replace(/\/$/, '')}/${f}`)) : fs;
-    }
-    throw new Error('with_first_found: a list of file names');
-  });
-}
-
 const ROLE_INCLUDES = ['include_role', 'import_role'];
 
 function roleIncludeOf(
@@ -541,6 +551,7 @@ export function playSections(
     const sources: SourceDirs = {
       copy: [path.join(role.dir, 'files'), role.dir, baseDir],
       template: [path.join(role.dir, 'templates'), role.dir, baseDir],
+      vars: [path.join(role.dir, 'vars'), role.dir, role.tasksDir, path.join(baseDir, 'vars'), baseDir],
     };
     const at: Place = {
       where: parent.where,

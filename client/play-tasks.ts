@@ -11,6 +11,7 @@ import { isWithLookup } from '../common/lookup-loops';
 import { LOOP_KEYS } from './lookup-keywords';
 import {
   ACTIONS_NOT_YET,
+  REMOVED_FROM_ANSIBLE,
   ALIASES,
   moduleKey,
   moduleOf,
@@ -35,6 +36,8 @@ const asList = (v: unknown, split = false): string[] =>
 export interface SourceDirs {
   copy: string[];
   template: string[];
+  /** Where include_vars looks, as ansible-core's search for the 'vars' subdir goes. */
+  vars?: string[];
 }
 
 function sourceFile(base: string | SourceDirs, module: 'copy' | 'template', src: string): string {
@@ -46,9 +49,21 @@ function sourceFile(base: string | SourceDirs, module: 'copy' | 'template', src:
 /** Where a module's `src` is a worker-side file: unarchive's archive is found as copy's file, unless on the host. */
 function localSourceOf(module: ModuleName, args: Record<string, unknown>): 'copy' | 'template' | undefined {
   if (module === 'copy' || module === 'template') return module;
+  if (module === 'script') return 'copy';
   if (module === 'unarchive' && !/^(y|yes|on|1|true|t)$/i.test(String(args.remote_src ?? false)))
     return 'copy';
   return undefined;
+}
+
+/** script's `cmd` (`files/x.sh --flag`, free-form or given) as the script and its arguments. */
+function scriptArgs(args: Record<string, unknown>): Record<string, unknown> {
+  const { cmd, ...rest } = args;
+  if (typeof cmd !== 'string') return args;
+  const text = cmd.trim();
+  const space = text.search(/\s/);
+  return space < 0
+    ? { ...rest, src: text }
+    : { ...rest, src: text.slice(0, space), args: text.slice(space + 1).trim() };
 }
 
 export interface RawTask {
@@ -75,10 +90,20 @@ export function checkTask(
   // `action: copy src=a` names the module inside; `args:` adds to the module's arguments.
   let task = raw as Record<string, unknown>;
   let extraArgs: Record<string, unknown> | undefined;
-  if ('action' in task) {
+  // `local_action:` is the action form run on the worker: delegate_to localhost, as in ansible-core.
+  const formKey = 'local_action' in task ? 'local_action' : 'action';
+  if (formKey in task) {
+    if (formKey === 'local_action' && ('action' in task || 'delegate_to' in task)) {
+      problems.push(`${where}: local_action: give it alone, without action or delegate_to`);
+      return undefined;
+    }
     try {
-      const { module: m, args: a } = actionForm(task.action);
-      task = { ...Object.fromEntries(Object.entries(task).filter(([k]) => k !== 'action')), [m]: a };
+      const { module: m, args: a } = actionForm(task[formKey]);
+      task = {
+        ...Object.fromEntries(Object.entries(task).filter(([k]) => k !== formKey)),
+        ...(formKey === 'local_action' ? { delegate_to: 'localhost' } : {}),
+        [m]: a,
+      };
     } catch (err) {
       problems.push(`${where}: ${(err as Error).message}`);
       return undefined;
@@ -104,6 +129,8 @@ export function checkTask(
     else if (key === 'listen') problems.push(`${where}: listen: only a handler listens; a task notifies`);
     else if (key.startsWith('with_') || TASK_KEYS_NOT_YET.includes(key))
       problems.push(`${where}: ${key}: ${NOT_YET}`);
+    else if (Object.hasOwn(REMOVED_FROM_ANSIBLE, moduleKey(key)))
+      problems.push(`${where}: ${key}: ${REMOVED_FROM_ANSIBLE[moduleKey(key)]}`);
     else if (ACTIONS_NOT_YET.includes(moduleKey(key)))
       problems.push(`${where}: ${key}: ${NOT_YET} (modules: ${MODULE_NAMES.join(', ')})`);
     else
@@ -128,7 +155,12 @@ export function checkTask(
   if (module === 'meta' && typeof args === 'string') args = { action: args.trim() };
   if (typeof args === 'string') {
     try {
-      args = module === 'command' || module === 'shell' ? commandArgs(args) : keyValueArgs(args);
+      args =
+        module === 'raw'
+          ? { cmd: args }
+          : module === 'command' || module === 'shell' || module === 'script'
+            ? commandArgs(args)
+            : keyValueArgs(args);
     } catch (err) {
       problems.push(`${where}: ${modules[0]}: ${(err as Error).message}`);
       return undefined;
@@ -140,11 +172,12 @@ export function checkTask(
     return undefined;
   }
   if (!parsed.data) return undefined;
+  if (module === 'script') args = scriptArgs(args as Record<string, unknown>);
   // A local source file is found next to the playbook, whatever directory the worker runs in.
   const src = (args as { src?: unknown }).src;
   const from = localSourceOf(module, args as Record<string, unknown>);
   if (from && typeof src === 'string' && !path.isAbsolute(src) && !src.includes('{{')) {
-    args = { ...args, src: sourceFile(baseDir, from, src) };
+    args = { ...(args as Record<string, unknown>), src: sourceFile(baseDir, from, src) };
   }
   return { at: where, keywords: parsed.data, module, args: args as Record<string, unknown> };
 }

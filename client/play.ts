@@ -9,10 +9,19 @@ import { playTasks } from './play-tasks';
 import { located } from './task-location';
 import { playEntries } from './import-playbook';
 import { runDependence } from './run-dependent';
+// The digest and path filters, for the pre-flight render of every task (as the worker has them).
+import '../activities/worker-filters';
 import { delegation } from './delegation';
 import { groupsOf, inventoryHostvars, magicVars, mentionsName } from './magic-vars';
 import { dependsOnVault, readVarsText, sealVaulted, VaultOpenError } from './vault';
-import { NOT_YET, PLAY_KEYS, PLAY_KEYS_NOT_YET, PlaySchema, unknownKey } from './playbook-keywords';
+import {
+  NOT_YET,
+  PLAY_KEYS,
+  PLAY_KEYS_NOT_YET,
+  PlaySchema,
+  REMOVED_FROM_ANSIBLE,
+  unknownKey,
+} from './playbook-keywords';
 
 /** A role's task: the role's variables below its own, the role line's `when` and `tags` before its own. */
 function inScope(task: PlayTask, scope: TaskScope | undefined): PlayTask {
@@ -113,7 +122,7 @@ export function loadPlaybook(
     const imports = ['include', 'include_playbook'].filter((k) => k in body);
     // A playbook entry that imports another is not a play: its missing hosts are no news.
     if (imports.length) {
-      problems.push(...imports.map((k) => `${where}: ${k}: ${NOT_YET}`));
+      problems.push(...imports.map((k) => `${where}: ${k}: ${REMOVED_FROM_ANSIBLE[k]}`));
       return undefined;
     }
     const keys: Record<string, unknown> = {};
@@ -220,7 +229,7 @@ export function loadPlaybook(
       const groups = groupsOf(inv);
       for (const h of hosts) h.vars.groups = groups;
     }
-    const hostvars = mentionsName(read, 'hostvars') ? inventoryHostvars(inv) : undefined;
+    const hostvars = mentionsName(read, 'hostvars') ? inventoryHostvars(inv, options.extraVars) : undefined;
     const delegated = delegation(
       [...tasks, ...handlers],
       hosts,
@@ -242,9 +251,11 @@ export function loadPlaybook(
       spec.gather_facts === 'no' ||
       spec.gather_facts === 'false'
     );
+    // A setup task gives facts mid-play, as gathering does at the start.
+    const factsAtRun = gathers || [...tasks, ...handlers].some((t) => t.module === 'setup');
     const scopes = [...tasks, ...handlers].map((t) => ({ ...t.control?.defaults, ...t.control?.vars }));
     for (const host of hosts) {
-      const runDependent = runDependence(runtime, Object.assign({}, ...scopes, host.vars), gathers);
+      const runDependent = runDependence(runtime, Object.assign({}, ...scopes, host.vars), factsAtRun);
       for (const { t, at } of labelled) {
         const deferred =
           Boolean(t.control?.when || t.control?.loop) ||

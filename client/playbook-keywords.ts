@@ -13,6 +13,7 @@ export const ALIASES: Record<string, ModuleName> = {
   yum: 'package',
   dnf: 'package',
   systemd_service: 'systemd',
+  gather_facts: 'setup',
   properties: 'properties',
 };
 
@@ -44,6 +45,8 @@ export const PLAY_KEYS = [
   'max_fail_percentage',
   'vars',
   'gather_facts',
+  'gather_subset',
+  'gather_timeout',
   'forks',
   'tasks',
   'handlers',
@@ -72,8 +75,6 @@ export const PLAY_KEYS_NOT_YET = [
   'force_handlers',
   'debugger',
   'fact_path',
-  'gather_subset',
-  'gather_timeout',
 ];
 /** Task keys we implement; a handler also takes `listen`. */
 export const TASK_KEYS = [
@@ -98,7 +99,6 @@ export const TASK_KEYS = [
 /** Ansible's task keywords that we refuse until they are implemented. */
 export const TASK_KEYS_NOT_YET = [
   'delegate_facts',
-  'local_action',
   ...WHO_AND_HOW_KEYS_NOT_YET,
   'async',
   'poll',
@@ -110,31 +110,31 @@ export const TASK_KEYS_NOT_YET = [
 ];
 /** Ansible actions that are language rather than a module of ours yet (includes, facts, control flow). */
 export const ACTIONS_NOT_YET = [
-  'include',
   'include_tasks',
   'import_tasks',
   'import_playbook',
   'set_stats',
   'add_host',
   'group_by',
-  'setup',
-  'gather_facts',
-  'raw',
-  'script',
   'fetch',
   'git',
-  'apt_key',
-  'apt_repository',
   'yum_repository',
   'pip',
-  'authorized_key',
   'hostname',
   'synchronize',
 ];
 
 export const NOT_YET = 'not supported yet';
+/** What ansible-core itself removed, with its advice: old roles still carry it, and fail there too. */
+export const REMOVED_FROM_ANSIBLE: Record<string, string> = {
+  include: 'removed from ansible-core in 2.16; use include_tasks or import_tasks',
+  include_playbook: 'removed from ansible-core; use import_playbook',
+};
 export const moduleKey = (key: string) =>
-  key.replace(/^ansible\.(builtin|posix)\./, '').replace(/^community\.(general|mysql)\./, '');
+  key
+    .replace(/^ansible\.(builtin|posix)\./, '')
+    .replace(/^community\.(general|mysql)\./, '')
+    .replace(/^gluster\.gluster\./, '');
 export const moduleOf = (key: string): ModuleName | undefined => {
   const k = moduleKey(key);
   const m = ALIASES[k] ?? k;
@@ -251,6 +251,9 @@ export const PlaySchema = z.strictObject({
   vars: z.record(z.string(), z.unknown()).default({}),
   // Gathered unless the play says no, as in Ansible.
   gather_facts: z.union([z.boolean(), z.enum(['yes', 'no', 'true', 'false'])]).optional(),
+  // Accepted: every subset gets the one set of facts clusterflow gathers in one round trip.
+  gather_subset: z.union([z.string(), z.array(z.string())]).optional(),
+  gather_timeout: z.number().positive().optional(),
   tags: Names.optional(),
   strategy: z
     .enum(['linear', 'free'], { error: 'linear or free (other strategies are not supported yet)' })

@@ -66,3 +66,27 @@ export function candidateFiles(template: string, dirs: string[]): { name: string
 export function firstFoundExpression(files: string[], existing: string[]): string {
   return `([${files.map(textExpression).join(', ')}] | select('in', [${existing.map(quote).join(', ')}]) | first)`;
 }
+
+/**
+ * with_first_found's terms: names, or `{files, paths, skip}` mappings (each file tried under each
+ * path). `skip: true` on any term means "none found" skips the task instead of failing it.
+ */
+export function firstFoundTerms(v: unknown): { names: string[]; skip: boolean } {
+  let skip = false;
+  const names = [v].flat().flatMap((e): string[] => {
+    if (typeof e === 'string') return [e];
+    if (e && typeof e === 'object' && !Array.isArray(e)) {
+      const { files, paths, skip: skips, ...other } = e as Record<string, unknown>;
+      if (Object.keys(other).length)
+        throw new Error(`with_first_found: ${Object.keys(other).join(', ')}: not supported yet`);
+      if (skips !== undefined && typeof skips !== 'boolean')
+        throw new Error('with_first_found: skip: true or false');
+      skip ||= skips === true;
+      const fs = [files ?? []].flat().map(String);
+      const ps = [paths ?? []].flat().map(String);
+      return ps.length ? ps.flatMap((p) => fs.map((f) => `${p.replace(/\/$/, '')}/${f}`)) : fs;
+    }
+    throw new Error('with_first_found: a list of file names');
+  });
+  return { names, skip };
+}

@@ -50,6 +50,14 @@ export interface HostFacts {
   ipv4: string[];
   ipv6: string[];
   software: Record<string, SoftwareState>;
+  // For Ansible content (facts as ansible_* variables); absent in results recorded before them.
+  python?: { version: string; executable: string };
+  pkgMgr?: string;
+  user?: { name: string; uid: number; gid: number; home: string; shell: string };
+  /** When the facts were gathered, in seconds since the epoch (ansible_date_time). */
+  epoch?: number;
+  defaultRoute?: { interface: string; gateway?: string; address: string };
+  mounts?: { mount: string; device: string; fstype: string; sizeTotal: number; sizeAvailable: number }[];
 }
 
 export type HostStatus = 'ok' | 'unreachable' | 'failed';

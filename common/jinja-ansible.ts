@@ -1,4 +1,5 @@
 import type { Environment } from 'nunjucks';
+import { TEXT_FILTERS } from './jinja-text-filters';
 
 // The filters and tests Ansible adds to Jinja2 (and the Jinja2 ones nunjucks lacks), as roles use
 // them in `when`, `that` and templates. Semantics follow ansible-core's: `bool` reads yes/no/on/off,
@@ -147,6 +148,7 @@ export function addAnsibleFilters(env: Environment): void {
       (v ?? []).filter((i) => !runTest(env, test, i, args)),
     min: (v: number[]) => (v?.length ? v.reduce((a, b) => (b < a ? b : a)) : undefined),
     max: (v: number[]) => (v?.length ? v.reduce((a, b) => (b > a ? b : a)) : undefined),
+    ...TEXT_FILTERS,
   };
   for (const [name, f] of Object.entries(filters)) env.addFilter(name, f as (...args: unknown[]) => unknown);
 

@@ -1,7 +1,9 @@
 import { z } from 'zod';
 import { FileModeSchema } from './file-mode';
 import { accountPartProblem, CHARSET_NAME, identifierProblem } from './mysql-names';
-import { parsePrivSpec } from './mysql-privileges';
+import { parsePrivSpec, upperCaseColumns } from './mysql-privileges';
+import { TLS_REQUIREMENTS, tlsRequirement } from './mysql-tls';
+import { keyserverLookupUrl, labUrlProblem } from './lab-urls';
 
 // What Ansible's argument spec converts for a module: a value templated from an INI inventory or
 // a quoted YAML scalar arrives as text ("8080", "yes"), and an int or bool option still takes it.
@@ -45,7 +47,37 @@ const renameKeys = (aliases: Record<string, string>) => (v: unknown) => {
 const Owner = z.string().regex(/^[A-Za-z0-9_.][A-Za-z0-9_.-]*\$?$/, 'not a valid user or group name');
 const AbsPath = z.string().regex(/^\//, 'must be an absolute path');
 
-const Attributes = { owner: Owner.optional(), group: Owner.optional(), mode: FileModeSchema.optional() };
+/**
+ * SELinux contexts, as Ansible's file options take them. A host without SELinux ignores them, as
+ * Ansible does; on a host with SELinux the module refuses them (activities/modules/selinux.ts).
+ */
+export const SELINUX_KEYS = ['seuser', 'serole', 'setype', 'selevel'] as const;
+const SELinux = Object.fromEntries(SELINUX_KEYS.map((k) => [k, z.string().optional()])) as Record<
+  (typeof SELINUX_KEYS)[number],
+  z.ZodOptional<z.ZodString>
+>;
+
+const Attributes = {
+  owner: Owner.optional(),
+  group: Owner.optional(),
+  mode: FileModeSchema.optional(),
+  ...SELinux,
+  /** Ansible's fallback to a non-atomic write; every write here is atomic, so it never applies. */
+  unsafe_writes: Bool.optional(),
+};
+
+/**
+ * A file's access or modification time, as the file module takes it: `now`, `preserve`, or a
+ * time in `touch -t` form ([[CC]YY]MMDDhhmm[.ss], the default `%Y%m%d%H%M.%S`).
+ */
+const FileTime = z.union([
+  z.enum(['now', 'preserve']),
+  z.string().regex(/^(\d{2}){0,2}\d{8}(\.\d{2})?$/, 'now, preserve, or a time as %Y%m%d%H%M.%S'),
+]);
+const DEFAULT_TIME_FORMAT = '%Y%m%d%H%M.%S';
+const TimeFormat = z.literal(DEFAULT_TIME_FORMAT, {
+  message: `only the default format ${DEFAULT_TIME_FORMAT} is supported yet`,
+});
 
 const Guards = {
   creates: AbsPath.optional(),
@@ -64,6 +96,20 @@ export const CommandArgs = z
 
 export const ShellArgs = z.strictObject({ cmd: z.string().min(1), stdin: z.string().optional(), ...Guards });
 
+/** raw: the command line over SSH as it is, or through `executable` (Ansible's way in without python). */
+export const RawArgs = z.strictObject({ cmd: z.string().min(1), executable: AbsPath.optional() });
+
+/** script: a worker-side script (found as copy's src) copied to the host and run there. */
+export const ScriptArgs = z.strictObject({
+  src: z.string().min(1),
+  /** The script's arguments, as shell words. */
+  args: z.string().default(''),
+  executable: z.string().min(1).optional(),
+  /** Vault-encrypted scripts are not supported; the default (decrypt when vaulted) is accepted. */
+  decrypt: z.literal(true, { message: 'decrypt: false is not supported yet' }).default(true),
+  ...Guards,
+});
+
 export const FileArgs = z.preprocess(
   renameKeys({ dest: 'path', name: 'path' }),
   z
@@ -73,9 +119,22 @@ export const FileArgs = z.preprocess(
       src: z.string().optional(),
       /** state=link: replace a file that is in the way. */
       force: Bool.default(false),
+      /** Unset: `now` for state=touch, `preserve` for every other state (Ansible's defaults). */
+      modification_time: FileTime.optional(),
+      modification_time_format: TimeFormat.optional(),
+      access_time: FileTime.optional(),
+      access_time_format: TimeFormat.optional(),
       ...Attributes,
     })
-    .refine((a) => a.state !== 'link' || Boolean(a.src), 'state=link needs src'),
+    .refine((a) => a.state !== 'link' || Boolean(a.src), 'state=link needs src')
+    .refine(
+      (a) =>
+        a.state === 'touch' ||
+        a.state === 'file' ||
+        a.state === 'directory' ||
+        ((a.modification_time ?? 'preserve') === 'preserve' && (a.access_time ?? 'preserve') === 'preserve'),
+      'modification_time and access_time apply to state=file, directory or touch',
+    ),
 );
 
 /** copy writes `content` or a worker-side `src` file as is; template renders it with host vars first. */
@@ -92,6 +151,8 @@ const FileContentArgs = z
     /** `force: false`: an existing file keeps its content. */
     force: Bool.default(true),
     validate: Validate.optional(),
+    /** A link at dest: write the file it points to (true), or replace the link by the file (false). */
+    follow: Bool.default(false),
     ...Attributes,
   })
   .refine((a) => (a.content === undefined) !== (a.src === undefined), 'give exactly one of content or src');
@@ -400,6 +461,98 @@ export const UriArgs = z.preprocess(
   }),
 );
 
+/** ansible.posix.authorized_key: public keys in a user's authorized_keys file. */
+export const AuthorizedKeyArgs = z.strictObject({
+  user: Owner,
+  /** One key per line, or `file:///path` of a file on the host that holds them. */
+  key: z
+    .string()
+    .refine(
+      (k) => !/^http/i.test(k),
+      "a URL key is not supported: the hosts reach only lab addresses; give the key itself (e.g. \"{{ lookup('file', 'id_ed25519.pub') }}\")",
+    ),
+  path: AbsPath.nullish(),
+  manage_dir: Bool.default(true),
+  state: z.enum(['present', 'absent']).default('present'),
+  /** Options put before every key given (`from="10.0.0.0/8",no-pty`). */
+  key_options: z.string().nullish(),
+  /** Remove every other line of the file. */
+  exclusive: Bool.default(false),
+  // Keys come as text or from the host's own files: no download, so no certificate to check.
+  validate_certs: Bool.default(true),
+  comment: z.string().nullish(),
+  follow: Bool.default(false),
+});
+
+/** ansible.builtin.apt_repository: a one-line source in sources.list(.d). */
+export const AptRepositoryArgs = z.preprocess(
+  renameKeys({ 'update-cache': 'update_cache' }),
+  z.strictObject({
+    repo: z
+      .string()
+      .refine((r) => r.trim() !== '', "Please set argument 'repo' to a non-empty value")
+      .refine(
+        (r) => !r.trim().startsWith('ppa:'),
+        'a ppa: repository is not supported: PPAs are Ubuntu archives on Launchpad, which the hosts have no route to here; give a deb line',
+      ),
+    state: z.enum(['present', 'absent']).default('present'),
+    /** The mode of a file a source is added to; the host's default (0644) when left out. */
+    mode: FileModeSchema.optional(),
+    update_cache: Bool.default(true),
+    update_cache_retries: numeric(z.number().int().min(0)).default(5),
+    update_cache_retry_max_delay: numeric(z.number().int().min(0)).default(12),
+    /** `.list` is added; a name without / goes in the sources.list.d directory. */
+    filename: z.string().min(1).nullish(),
+    // Ansible's options for PPAs (refused above) and for python-apt, which we do not need.
+    validate_certs: Bool.default(true),
+    codename: z.string().nullish(),
+    install_python_apt: Bool.default(true),
+  }),
+);
+
+/** An apt key's id: 8 or 16 hex digits, or more (a fingerprint), an optional 0x before them. */
+const AptKeyId = Scalar.pipe(
+  z
+    .string()
+    .trim()
+    .regex(
+      /^(0x)?([0-9a-f]{8}|[0-9a-f]{16,})$/i,
+      'Invalid key_id: 8, 16 or more hexadecimal characters (an optional 0x before them)',
+    ),
+);
+/** ansible.builtin.apt_key: an OpenPGP key apt trusts, by its id. */
+export const AptKeyArgs = z
+  .strictObject({
+    id: AptKeyId.optional(),
+    /** The key, armored ("-----BEGIN PGP PUBLIC KEY BLOCK-----"). */
+    data: z.string().min(1).optional(),
+    /** A key file on the host (armored or binary). */
+    file: AbsPath.optional(),
+    /** The one keyring file to list, add to and remove from. */
+    keyring: AbsPath.optional(),
+    url: HttpUrl.optional(),
+    keyserver: z.string().regex(/^\S+$/, 'a host name or URL').optional(),
+    state: z.enum(['present', 'absent']).default('present'),
+    validate_certs: Bool.default(true),
+  })
+  .refine(
+    (a) => [a.data, a.file, a.keyserver, a.url].filter((v) => v !== undefined).length <= 1,
+    'parameters are mutually exclusive: data|file|keyserver|url',
+  )
+  .refine((a) => !a.keyserver || a.id !== undefined, 'Missing key_id, required with keyserver.')
+  .refine(
+    (a) => a.id !== undefined || a.data !== undefined || a.file !== undefined || a.url !== undefined,
+    'give id, or the key in data, file or url',
+  )
+  .superRefine((a, ctx) => {
+    const problem = a.url
+      ? labUrlProblem(a.url, 'url')
+      : a.keyserver
+        ? labUrlProblem(keyserverLookupUrl(a.keyserver, a.id ?? ''), 'keyserver', a.keyserver)
+        : undefined;
+    if (problem) ctx.addIssue({ code: 'custom', message: problem, path: [a.url ? 'url' : 'keyserver'] });
+  });
+
 export const WaitForConnectionArgs = z.strictObject({
   timeout: numeric(z.number().positive()).default(600),
   delay: numeric(z.number().min(0)).default(0),
@@ -675,9 +828,24 @@ export const MysqlUserArgs = z
     subtract_privs: Bool.default(false),
     state: z.enum(['present', 'absent']).default('present'),
     update_password: z.enum(['always', 'on_create', 'on_new_username']).default('always'),
+    /** SSL, X509, CIPHER, ISSUER, SUBJECT (any case); empty or none is REQUIRE NONE. */
+    tls_requires: z.record(z.string(), Scalar.nullable()).nullable().optional(),
+    /** false (community.mysql 3.x): column names in column privileges are upper-cased. */
+    column_case_sensitive: Bool.default(false),
     ...MysqlAdmin,
   })
   .refine((a) => !(a.append_privs && a.subtract_privs), 'give at most one of append_privs or subtract_privs')
+  .superRefine((a, ctx) => {
+    for (const [k, v] of Object.entries(a.tls_requires ?? {})) {
+      const key = k.toUpperCase();
+      const message = !(TLS_REQUIREMENTS as readonly string[]).includes(key)
+        ? `"${k}" is not one of ${TLS_REQUIREMENTS.join(', ')}`
+        : ['CIPHER', 'ISSUER', 'SUBJECT'].includes(key) && !v
+          ? `${key} needs a value`
+          : undefined;
+      if (message) ctx.addIssue({ code: 'custom', message, path: ['tls_requires', k] });
+    }
+  })
   .refine((a) => a.update_password !== 'on_new_username', {
     message: 'update_password=on_new_username is not supported yet',
     path: ['update_password'],
@@ -695,9 +863,11 @@ export const MysqlUserArgs = z
         message: problem,
         path: [problem.startsWith('host') ? 'host' : 'name'],
       });
-    if (a.priv === undefined) return { ...a, priv: undefined };
+    const tls = { tls_requires: tlsRequirement(a.tls_requires) };
+    if (a.priv === undefined) return { ...a, ...tls, priv: undefined };
     try {
-      return { ...a, priv: parsePrivSpec(a.priv, !a.subtract_privs) };
+      const priv = parsePrivSpec(a.priv, !a.subtract_privs);
+      return { ...a, ...tls, priv: a.column_case_sensitive ? priv : upperCaseColumns(priv) };
     } catch (err) {
       ctx.addIssue({ code: 'custom', message: (err as Error).message, path: ['priv'] });
       return z.NEVER;
@@ -717,10 +887,167 @@ export const MysqlQueryArgs = z
   })
   .refine((a) => !(a.positional_args && a.named_args), 'give at most one of positional_args or named_args');
 
+/**
+ * mysql_replication's modes by every name they have had: the master/slave spellings are
+ * community.mysql's before 2.0, which roles written for it still use.
+ */
+export const REPLICATION_MODES = {
+  getprimary: 'getprimary',
+  getmaster: 'getprimary',
+  getreplica: 'getreplica',
+  getslave: 'getreplica',
+  changeprimary: 'changeprimary',
+  changemaster: 'changeprimary',
+  startreplica: 'startreplica',
+  startslave: 'startreplica',
+  stopreplica: 'stopreplica',
+  stopslave: 'stopreplica',
+  resetprimary: 'resetprimary',
+  resetmaster: 'resetprimary',
+  resetreplica: 'resetreplica',
+  resetslave: 'resetreplica',
+  resetreplicaall: 'resetreplicaall',
+  resetslaveall: 'resetreplicaall',
+} as const;
+/** CHANGE MASTER TO takes literals only: numbers are checked here, so only digits reach the SQL. */
+const SqlCount = numeric(z.number().int().min(0).max(Number.MAX_SAFE_INTEGER));
+/** The primary_* options, each with community.mysql's master_* alias. */
+const PRIMARY_OPTIONS = [
+  'host',
+  'user',
+  'password',
+  'port',
+  'connect_retry',
+  'log_file',
+  'log_pos',
+  'ssl',
+  'ssl_ca',
+  'ssl_capath',
+  'ssl_cert',
+  'ssl_key',
+  'ssl_cipher',
+  'ssl_verify_server_cert',
+  'auto_position',
+  'use_gtid',
+  'delay',
+];
+export const MysqlReplicationArgs = z.preprocess(
+  renameKeys(Object.fromEntries(PRIMARY_OPTIONS.map((o) => [`master_${o}`, `primary_${o}`]))),
+  z
+    .strictObject({
+      mode: z
+        .enum(Object.keys(REPLICATION_MODES) as [keyof typeof REPLICATION_MODES])
+        .default('getreplica')
+        .transform((m) => REPLICATION_MODES[m]),
+      primary_host: Scalar.optional(),
+      primary_user: Scalar.optional(),
+      primary_password: Scalar.optional(),
+      primary_port: numeric(z.number().int().min(0).max(65535)).optional(),
+      primary_connect_retry: SqlCount.optional(),
+      primary_log_file: Scalar.optional(),
+      primary_log_pos: SqlCount.optional(),
+      relay_log_file: Scalar.optional(),
+      relay_log_pos: SqlCount.optional(),
+      primary_ssl: Bool.optional(),
+      primary_ssl_ca: Scalar.optional(),
+      primary_ssl_capath: Scalar.optional(),
+      primary_ssl_cert: Scalar.optional(),
+      primary_ssl_key: Scalar.optional(),
+      primary_ssl_cipher: Scalar.optional(),
+      primary_ssl_verify_server_cert: Bool.optional(),
+      primary_auto_position: Bool.default(false),
+      /** MariaDB's MASTER_USE_GTID; slave_pos is replica_pos's name before MariaDB 10.5.1. */
+      primary_use_gtid: z.enum(['current_pos', 'replica_pos', 'slave_pos', 'disabled']).optional(),
+      primary_delay: SqlCount.optional(),
+      /** MariaDB's multi-source connection. */
+      connection_name: Scalar.optional(),
+      /** MySQL's replication channel. */
+      channel: Scalar.optional(),
+      fail_on_error: Bool.default(false),
+      ...MysqlLogin,
+    })
+    .refine((a) => a.connection_name === undefined || a.channel === undefined, {
+      message: 'give at most one of connection_name or channel',
+      path: ['channel'],
+    }),
+);
+
+// The GlusterFS modules of gluster.gluster (community.general's before 3.0): the gluster CLI on
+// the host, as the collection drives it.
+const GlusterHost = z.string().regex(/^[A-Za-z0-9_.:-]+$/, 'a host name or address');
+const GlusterCount = numeric(z.number().int().min(1)).optional();
+/** A volume option's value: a YAML boolean (an unquoted `off`) is gluster's on or off. */
+const GlusterOptionValue = z
+  .union([z.string(), z.number(), z.boolean()])
+  .transform((v) => (typeof v === 'boolean' ? (v ? 'on' : 'off') : String(v)));
+
+export const GlusterVolumeArgs = z.preprocess(
+  renameKeys({ volume: 'name', brick: 'bricks' }),
+  z
+    .strictObject({
+      name: z.string().regex(/^[A-Za-z0-9_-]+$/, "a volume name: letters, digits, '-' and '_'"),
+      state: z.enum(['present', 'absent', 'started', 'stopped']),
+      /** The hosts probed into the pool, and the bricks' hosts: each brick path on each, in order. */
+      cluster: ListOf(GlusterHost).default([]),
+      /** This host's name as the cluster lists it. */
+      host: GlusterHost.optional(),
+      replicas: GlusterCount,
+      arbiters: GlusterCount,
+      disperses: GlusterCount,
+      redundancies: GlusterCount,
+      stripes: z
+        .unknown()
+        .refine((v) => v === undefined || v === null, {
+          message: 'striped volumes were removed in GlusterFS 6: use replicas or disperses',
+        })
+        .optional(),
+      transport: z.enum(['tcp', 'rdma', 'tcp,rdma']).default('tcp'),
+      bricks: ListOf(AbsPath).default([]),
+      start_on_create: Bool.default(true),
+      rebalance: Bool.default(false),
+      /** The directory in the volume that `quota` limits. */
+      directory: AbsPath.optional(),
+      options: z
+        .record(z.string().regex(/^[A-Za-z0-9._-]+$/, 'a volume option name'), GlusterOptionValue)
+        .default({}),
+      quota: z
+        .string()
+        .regex(/^\d+(\.\d+)?([KMGTP]B)?$/i, 'a size such as 20.0MB')
+        .optional(),
+      force: Bool.default(false),
+    })
+    .refine((a) => !a.quota || a.directory, {
+      message: 'quota needs directory (the path in the volume it limits)',
+      path: ['directory'],
+    }),
+);
+
+export const GlusterPeerArgs = z.strictObject({
+  nodes: ListOf(GlusterHost).refine((n) => n.length > 0, 'nodes list cannot be empty'),
+  state: z.enum(['present', 'absent']).default('present'),
+  /** Detach even when a node is down; a probe takes none. */
+  force: Bool.default(false),
+});
+
 /** Every module, by the name a task uses. */
+/**
+ * setup (and gather_facts): the play's fact gathering as a task. Every subset gets the same facts
+ * (clusterflow gathers one set in one round trip); `filter` keeps the ansible_* names it matches.
+ */
+export const SetupArgs = z.strictObject({
+  gather_subset: z.union([z.string(), z.array(z.string())]).optional(),
+  gather_timeout: numeric(z.number().positive()).optional(),
+  filter: z.union([z.string(), z.array(z.string())]).optional(),
+  fact_path: z
+    .literal('/etc/ansible/facts.d', { message: 'local facts (fact_path) are not supported yet' })
+    .optional(),
+});
+
 export const ModuleArgs = {
   command: CommandArgs,
   shell: ShellArgs,
+  raw: RawArgs,
+  script: ScriptArgs,
   file: FileArgs,
   copy: CopyArgs,
   template: TemplateArgs,
@@ -731,6 +1058,9 @@ export const ModuleArgs = {
   service: ServiceArgs,
   package: PackageArgs,
   apt: AptArgs,
+  apt_repository: AptRepositoryArgs,
+  apt_key: AptKeyArgs,
+  authorized_key: AuthorizedKeyArgs,
   systemd: SystemdArgs,
   unarchive: UnarchiveArgs,
   get_url: GetUrlArgs,
@@ -749,6 +1079,7 @@ export const ModuleArgs = {
   pause: PauseArgs,
   meta: MetaArgs,
   ping: PingArgs,
+  setup: SetupArgs,
   replace: ReplaceArgs,
   getent: GetentArgs,
   slurp: SlurpArgs,
@@ -759,6 +1090,9 @@ export const ModuleArgs = {
   mysql_db: MysqlDbArgs,
   mysql_user: MysqlUserArgs,
   mysql_query: MysqlQueryArgs,
+  mysql_replication: MysqlReplicationArgs,
+  gluster_volume: GlusterVolumeArgs,
+  gluster_peer: GlusterPeerArgs,
 } as const;
 
 /** Modules that need no host: they run on the worker, on the task's variables. */

@@ -127,6 +127,18 @@ export function parseShowGrants(lines: string[]): Privileges {
 }
 
 /**
+ * mysql_user's column_case_sensitive=false (community.mysql 3.x's default): column names of column
+ * privileges upper-cased, as that version sends them to the server.
+ */
+export function upperCaseColumns(privileges: Privileges): Privileges {
+  const upper = (p: string) => {
+    const m = /^([A-Z ]+) \((.*)\)$/.exec(p);
+    return m ? normalizePrivilege(`${m[1]} (${m[2].toUpperCase()})`) : p;
+  };
+  return Object.fromEntries(Object.entries(privileges).map(([t, ps]) => [t, [...new Set(ps.map(upper))]]));
+}
+
+/**
  * MariaDB 10.5 renamed privileges and reports the new names: a role asking for the old one must
  * not see a change on every run.
  */

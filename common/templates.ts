@@ -101,6 +101,11 @@ compilerProto.compileConcat = function (
 const env = new nunjucks.Environment(null, { autoescape: false, throwOnUndefined: true, trimBlocks: true });
 addAnsibleFilters(env);
 
+/** Filters that need the machine (digests, paths), added by the worker and the client. */
+export function addFilters(filters: Record<string, (...args: never[]) => unknown>): void {
+  for (const [name, f] of Object.entries(filters)) env.addFilter(name, f as (...args: unknown[]) => unknown);
+}
+
 /** Jinja2's sandbox bound: a longer range is a typo (`range(1e9)`) that would hang the worker. */
 export const MAX_RANGE = 100_000;
 
@@ -144,6 +149,9 @@ const hasTemplate = (v: unknown, depth = 0): boolean =>
     ? v.includes('{{') || v.includes('{%')
     : depth < 20 && !!v && typeof v === 'object' && Object.values(v).some((x) => hasTemplate(x, depth + 1));
 
+/** hostvars maps already made lazy (each host's variables inside refer back to them). */
+const LAZY_HOSTVARS = new WeakSet<object>();
+
 export function lazyVars(vars: Vars): Vars {
   if ((vars as { [LAZY]?: boolean })[LAZY]) return vars;
   const rendered = new Map<string, unknown>();
@@ -154,6 +162,26 @@ export function lazyVars(vars: Vars): Vars {
       if (typeof key !== 'string' || !Object.hasOwn(target, key)) return Reflect.get(target, key, receiver);
       if (rendered.has(key)) return rendered.get(key);
       const raw = target[key];
+      if (raw && typeof raw === 'object' && LAZY_HOSTVARS.has(raw)) return raw;
+      if (key === 'hostvars' && raw && typeof raw === 'object' && !Array.isArray(raw)) {
+        // Each host's variables render in that host's own context, on use, as ansible-core's
+        // hostvars do: a play var reading hostvars is no loop, and the other hosts' unused
+        // templates are never rendered.
+        const hosts: Vars = {};
+        for (const [name, v] of Object.entries(raw as Vars)) {
+          if (!v || typeof v !== 'object') {
+            hosts[name] = v;
+            continue;
+          }
+          // hostvars inside reads back to this map, unlisted so that printing a host's vars ends.
+          const own = { ...(v as Vars) };
+          Object.defineProperty(own, 'hostvars', { value: hosts, enumerable: false });
+          hosts[name] = lazyVars(own);
+        }
+        LAZY_HOSTVARS.add(hosts);
+        rendered.set(key, hosts);
+        return hosts;
+      }
       if (!hasTemplate(raw)) return raw;
       if (reading.has(key)) throw new Error(`recursive loop detected in template: ${key} uses itself`);
       reading.add(key);

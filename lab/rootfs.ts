@@ -15,6 +15,9 @@ export const LAB_PACKAGES = [
   'mariadb-server',
   'mariadb-client',
   'mariadb-backup',
+  // What Galaxy's MySQL roles install on Debian (the lab has no route to a mirror).
+  'default-mysql-server',
+  'python3-mysqldb',
   'haproxy',
   'nginx',
   'apache2',

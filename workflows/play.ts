@@ -125,8 +125,10 @@ export async function playBatch(input: PlayBatchInput): Promise<BatchResult> {
     if (play.reads?.includes('ansible_play_batch')) extra.ansible_play_batch = live.map((h) => h.target.name);
     if (play.hostvars) {
       const hv: Record<string, unknown> = { ...play.hostvars };
+      // As ansible-core's hostvars: inventory, magic and extra vars (from the client), then what
+      // the host learned (facts, set_fact, registered); never the play's or a role's vars.
       for (const h of input.hosts)
-        hv[h.target.name] = { ...play.hostvars[h.target.name], ...h.vars, ...learned.get(h.target.name) };
+        hv[h.target.name] = { ...play.hostvars[h.target.name], ...learned.get(h.target.name) };
       extra.hostvars = hv;
     }
     return extra;

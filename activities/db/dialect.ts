@@ -20,7 +20,8 @@ export function parseVersion(version: string, versionComment = ''): ServerVersio
   return { flavour, major: Number(m[1]), minor: Number(m[2]), patch: Number(m[3]), text: version };
 }
 
-const atLeast = (v: ServerVersion, major: number, minor: number, patch: number) =>
+/** Whether `v` is major.minor.patch or later. */
+export const atLeast = (v: ServerVersion, major: number, minor: number, patch: number) =>
   v.major !== major ? v.major > major : v.minor !== minor ? v.minor > minor : v.patch >= patch;
 
 export interface SourceOptions {

@@ -1,6 +1,6 @@
 import { parse } from 'shell-quote';
 import type { z } from 'zod';
-import type { CommandArgs, ModuleResult, ShellArgs } from '../../common/modules';
+import type { CommandArgs, ModuleResult, RawArgs, ShellArgs } from '../../common/modules';
 import { shellJoin, shellQuote } from '../ssh/quote';
 import type { ModuleContext, ModuleRunner } from './context';
 
@@ -37,14 +37,19 @@ export function guardScript(a: Guards): string | undefined {
   return tests.length ? `${tests.join('; ')}; true` : undefined;
 }
 
-async function runGuarded(ctx: ModuleContext, a: Guards, line: string): Promise<ModuleResult> {
+export async function runGuarded(
+  ctx: ModuleContext,
+  a: Guards,
+  line: string,
+  options: { stdin?: string } = {},
+): Promise<ModuleResult> {
   const guard = guardScript(a);
   if (guard && (await ctx.remote.run(guard)).stdout.includes('skip')) {
     return { changed: false, msg: a.creates ? `${a.creates} exists` : `${a.removes} does not exist` };
   }
   // Like Ansible: a command cannot say what it would do, so check mode skips it.
   if (ctx.check) return { changed: true, skipped: true, msg: `would run: ${line}` };
-  const r = await ctx.remote.run(line, { stdin: a.stdin, timeoutMs: 3_600_000 });
+  const r = await ctx.remote.run(line, { stdin: options.stdin ?? a.stdin, timeoutMs: 3_600_000 });
   const result: ModuleResult = {
     changed: true,
     rc: r.exitCode ?? undefined,
@@ -62,3 +67,7 @@ export const command: ModuleRunner<z.infer<typeof CommandArgs>> = (ctx, a) =>
 
 export const shell: ModuleRunner<z.infer<typeof ShellArgs>> = (ctx, a) =>
   runGuarded(ctx, a, commandLine('shell', a));
+
+/** raw: the line as written, or handed to `executable -c`; like Ansible's, never guarded. */
+export const raw: ModuleRunner<z.infer<typeof RawArgs>> = (ctx, a) =>
+  runGuarded(ctx, {}, a.executable ? `${shellQuote(a.executable)} -c ${shellQuote(a.cmd)}` : a.cmd);

@@ -12,6 +12,7 @@ import type {
 } from '../../common/modules';
 import { applyMode, formatMode, type FileMode } from '../../common/file-mode';
 import { attributeChanges, type FileAttributes, type RemoteFile } from '../remote';
+import { setTimes, wantedTimes } from './file-times';
 import { shellQuote } from '../ssh/quote';
 import { changed, failed, ok, type ModuleContext, type ModuleRunner } from './context';
 import { renderTemplate } from '../../common/templates';
@@ -30,6 +31,11 @@ interface Edit {
   force?: boolean;
   /** Checks the new file before it replaces the old one (`%s` is the new file). */
   validate?: string;
+  /**
+   * A link at the path, as ansible-core treats it: copy and template replace the link by the file
+   * unless told to follow it; the line and block editors edit the file the link points to.
+   */
+  follow?: boolean;
 }
 
 interface WantedAttributes {
@@ -90,7 +96,15 @@ export async function editFile(
   edit: Edit,
   transform: (before: string) => string,
 ): Promise<ModuleResult> {
-  const current = await ctx.remote.stat(path, true);
+  let current = await ctx.remote.stat(path, true);
+  if (current.kind === 'link' && edit.follow !== false) {
+    const real = (
+      await ctx.remote.must(`readlink -f -- ${shellQuote(path)}`, `resolving ${path}`)
+    ).stdout.trim();
+    return editFile(ctx, real, { ...edit, follow: false }, transform);
+  }
+  // The link itself is replaced: as ansible-core, whatever it points to counts as no content here.
+  if (current.kind === 'link') current = { exists: false, umask: current.umask };
   if (current.exists && current.kind !== 'file') return failed(`${path} exists and is not a regular file`);
   if (!current.exists && !edit.create)
     return failed(edit.missing ?? `${path} does not exist (set create: true to create it)`);
@@ -124,13 +138,13 @@ export async function editFile(
 
 export const copy: ModuleRunner<z.infer<typeof CopyArgs>> = async (ctx, a) => {
   const content = a.content ?? (await readFile(a.src!, 'utf8'));
-  return editFile(ctx, a.dest, { ...a, create: true }, () => content);
+  return editFile(ctx, a.dest, { ...a, create: true, follow: a.follow }, () => content);
 };
 
 export const template: ModuleRunner<z.infer<typeof TemplateArgs>> = async (ctx, a) => {
   const text = a.content ?? (await readFile(a.src!, 'utf8'));
   const rendered = renderTemplate(text, ctx.vars);
-  return editFile(ctx, a.dest, { ...a, create: true }, () => rendered);
+  return editFile(ctx, a.dest, { ...a, create: true, follow: a.follow }, () => rendered);
 };
 
 export const lineinfile: ModuleRunner<z.infer<typeof LineInFileArgs>> = (ctx, a) =>
@@ -147,10 +161,11 @@ export const ini: ModuleRunner<z.infer<typeof IniArgs>> = (ctx, a) =>
     editIni(text, a.settings as Record<string, Record<string, string | null>>),
   );
 
-/** file: directory / file / touch / link / absent, plus owner, group and mode. */
+/** file: directory / file / touch / link / absent, plus owner, group, mode and times. */
 export const file: ModuleRunner<z.infer<typeof FileArgs>> = async (ctx, a) => {
   const p = shellQuote(a.path);
   const current = await ctx.remote.stat(a.path);
+  const times = wantedTimes(a);
   let command: string | undefined;
   /** How the host creates the path, when the command creates it (its mode is then predicted). */
   let creates: 'touched' | 'directory' | undefined;
@@ -170,8 +185,8 @@ export const file: ModuleRunner<z.infer<typeof FileArgs>> = async (ctx, a) => {
     if (current.linkTarget !== a.src)
       command = `${current.kind === 'file' ? `rm -f -- ${p} && ` : ''}ln -sfn -- ${shellQuote(a.src!)} ${p}`;
   } else if (a.state === 'touch') {
-    command = `touch -- ${p}`;
-    if (!current.exists) creates = 'touched';
+    // An existing file's times are the times options' business (now, unless preserved).
+    if (!current.exists) [command, creates] = [`touch -- ${p}`, 'touched'];
   } else if (!current.exists) {
     return failed(`${a.path} does not exist (state=file does not create files; use touch or copy)`);
   } else if (current.kind !== 'file') {
@@ -186,7 +201,15 @@ export const file: ModuleRunner<z.infer<typeof FileArgs>> = async (ctx, a) => {
       if (setsAttributes) made = await ctx.remote.stat(a.path);
     }
     const attrs = setsAttributes ? resolveAttributes(a, made) : {};
-    if (!ctx.check && setsAttributes) await ctx.remote.fixAttributes(a.path, made, attrs, false);
+    if (!ctx.check && setsAttributes) {
+      await ctx.remote.fixAttributes(a.path, made, attrs, false);
+      await setTimes(
+        ctx.remote,
+        a.path,
+        times.filter((t) => t.value !== 'now'),
+        false,
+      );
+    }
     const after =
       a.state === 'absent'
         ? 'absent'
@@ -197,7 +220,10 @@ export const file: ModuleRunner<z.infer<typeof FileArgs>> = async (ctx, a) => {
   }
   if (a.state === 'link') return ok(`${a.path} links to ${a.src}`);
   const attrs = resolveAttributes(a, current);
-  const fixed = await ctx.remote.fixAttributes(a.path, current, attrs, ctx.check);
+  const fixed = [
+    ...(await ctx.remote.fixAttributes(a.path, current, attrs, ctx.check)),
+    ...(setsAttributes ? await setTimes(ctx.remote, a.path, times, ctx.check) : []),
+  ];
   if (!fixed.length) return ok(`${a.path} is as wanted`);
   const diff = {
     path: a.path,

@@ -78,9 +78,11 @@ const stateOf = (host: string) =>
 
 describe('clusterflow against ansible-core on twin hosts', () => {
   beforeAll(() => Object.values(TWINS).forEach((h) => onHost(h, `rm -rf ${root}`)));
-  afterAll(() => Object.values(TWINS).forEach((h) => onHost(h, `rm -rf ${root}`)));
+  afterAll(
+    () => process.env.CF_KEEP_DIFF || Object.values(TWINS).forEach((h) => onHost(h, `rm -rf ${root}`)),
+  );
 
-  it.each(['control.yml', 'galaxy.yml'])(
+  it.each(['control.yml', 'galaxy.yml', 'lang.yml'])(
     '%s ends with the same files and reports every task alike, first run and second',
     async (playbook) => {
       const runs = [];

@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { sshArgs } from '../../lab/hosts';
 import { testSettings, withWorker } from './helpers';
@@ -13,6 +14,16 @@ import {
   localArchive,
   restartWhenDown,
 } from './module-fixtures';
+import {
+  APT_KEY_CLEANUP,
+  AUTHORIZED_KEY_CLEANUP,
+  AUTHORIZED_KEY_SETUP,
+  FIRST_KEY,
+  KEY_SHA256,
+  SSH_KEYS,
+  aptKeySetup,
+  aptRepositorySetup,
+} from './key-fixtures';
 
 const settings = testSettings();
 const HOST = 'node1';
@@ -34,6 +45,7 @@ interface Case {
 }
 
 const D = '/tmp/cf-it';
+const SCRIPTS = path.join(__dirname, '../fixtures/scripts');
 // The lab image has no cron package: a stand-in with crontab(1)'s interface (-u, -l, -r, a file
 // or - for stdin) keeps a user's crontab in the spool, so the user-crontab path runs over SSH.
 const CRONTAB_STAND_IN = `command -v crontab >/dev/null || { cat > /usr/local/bin/crontab <<'EOF'
@@ -140,6 +152,49 @@ const CASES: Case[] = [
     cleanup: "umount /mnt/cf-it; sed -i '\\#/mnt/cf-it#d' /etc/fstab",
   },
   {
+    // As geerlingguy.mysql makes its log files: touch that keeps times is a change only once; an
+    // explicit time is set once; an SELinux type is ignored on a host without SELinux.
+    module: 'file times',
+    tasks: [
+      {
+        file: {
+          path: `${D}/slow.log`,
+          state: 'touch',
+          mode: '0640',
+          modification_time: 'preserve',
+          access_time: 'preserve',
+          setype: 'mysqld_log_t',
+        },
+      },
+      { file: { path: `${D}/stamped`, state: 'directory', modification_time: '202601020304.05' } },
+    ],
+    probe: `stat -c '%a %n' ${D}/slow.log; date -u -d @$(stat -c %Y ${D}/stamped) +%Y%m%d%H%M.%S`,
+  },
+  {
+    // Debian's /etc/mysql/my.cnf is a link into /etc/alternatives: as in ansible-core, copy and
+    // template replace the link by the file; lineinfile edits the file the link points to.
+    module: 'links at dest',
+    setup: `printf 'old\\n' > ${D}/ln-alt.cnf && ln -sfn ${D}/ln-alt.cnf ${D}/ln-my.cnf && printf 'a=1\\n' > ${D}/ln-real.conf && ln -sfn ${D}/ln-real.conf ${D}/ln-link.conf`,
+    tasks: [
+      { copy: { dest: `${D}/ln-my.cnf`, content: '[mysqld]\n' } },
+      { lineinfile: { path: `${D}/ln-link.conf`, line: 'b=2' } },
+    ],
+    probe: `stat -c %F ${D}/ln-my.cnf ${D}/ln-link.conf; cat ${D}/ln-my.cnf ${D}/ln-alt.cnf ${D}/ln-real.conf`,
+    applied: '0|regular file\nsymbolic link\n[mysqld]\nold\na=1\nb=2\n',
+  },
+  {
+    // The worker's script, sent to the host and run there with its arguments (free-form, as roles write it).
+    module: 'script',
+    tasks: [
+      {
+        script: `${SCRIPTS}/stamp.sh 'hello world' ${D}/scripted creates=${D}/scripted`,
+        args: { executable: 'sh' },
+      },
+    ],
+    probe: `cat ${D}/scripted`,
+    applied: '0|hello world from tmp\n',
+  },
+  {
     module: 'command',
     tasks: [{ command: { argv: ['touch', `${D}/created`], creates: `${D}/created` } }],
     probe: `ls ${D}/created`,
@@ -227,6 +282,75 @@ const CASES: Case[] = [
     // The version, what policy-rc.d said during the install, that it is gone, the lists' age.
     probe: `dpkg-query -W -f='\${Version}' cf-pin; echo; cat ${D}/policy-rc; ls /usr/sbin/policy-rc.d; stat -c %Y /var/lib/apt/lists`,
     cleanup: APT_REPO_CLEANUP,
+  },
+  {
+    // After the apt case: its setup points apt at local repositories alone, so the update works.
+    module: 'apt_repository',
+    setup: aptRepositorySetup(D),
+    tasks: [
+      {
+        apt_repository: {
+          repo: `deb [trusted=yes] file:${D}/repo2 ./`,
+          state: 'absent',
+          update_cache: false,
+        },
+      },
+      { apt_repository: { repo: `deb  [trusted=yes] file:${D}/repo3 ./`, mode: '0640' } },
+    ],
+    // The sources files, their modes, and the new repository's lists from the update.
+    probe: `cd ${D}/no-parts && stat -c '%a %n' *.list && cat *.list && ls /var/lib/apt/lists | grep -c repo3`,
+    applied: [
+      '0|640 file_tmp_cf_it_repo3.list',
+      '644 old.list',
+      `deb [trusted=yes] file:${D}/repo3 ./`,
+      '# old mirror',
+      '1\n',
+    ].join('\n'),
+  },
+  {
+    module: 'apt_key',
+    setup: aptKeySetup(D),
+    tasks: [
+      { apt_key: { data: FIRST_KEY.asc } },
+      {
+        apt_key: {
+          url: 'http://127.0.0.1/cf-it-keys/second.asc',
+          keyring: '/etc/apt/trusted.gpg.d/cf-it.asc',
+        },
+      },
+      { apt_key: { id: FIRST_KEY.id, keyring: `${D}/old.gpg`, state: 'absent' } },
+    ],
+    // The armored keyring's body decoded: binary keyrings as gpg exports them.
+    probe: `cd /etc/apt/trusted.gpg.d && sha256sum apt_key-*.gpg ${D}/old.gpg; sed '1,/^$/d;/^=/,$d' cf-it.asc | base64 -d | sha256sum`,
+    applied: [
+      `0|${KEY_SHA256.first}  apt_key-${FIRST_KEY.id}.gpg`,
+      `${KEY_SHA256.second}  ${D}/old.gpg`,
+      `${KEY_SHA256.second}  -\n`,
+    ].join('\n'),
+    cleanup: APT_KEY_CLEANUP,
+  },
+  {
+    module: 'authorized_key',
+    setup: AUTHORIZED_KEY_SETUP,
+    tasks: [
+      {
+        authorized_key: {
+          user: 'cf-keys',
+          key: `${SSH_KEYS.ops}\n${SSH_KEYS.deploy}`,
+          key_options: 'from="10.77.0.0/24"',
+        },
+      },
+      { authorized_key: { user: 'cf-keys', key: SSH_KEYS.old, state: 'absent' } },
+    ],
+    probe: `cd /home/cf-keys/.ssh && stat -c '%a %U' . authorized_keys && cat authorized_keys`,
+    applied: [
+      '0|700 cf-keys',
+      '600 cf-keys',
+      '# by hand',
+      `from="10.77.0.0/24" ${SSH_KEYS.ops}`,
+      `from="10.77.0.0/24" ${SSH_KEYS.deploy}\n`,
+    ].join('\n'),
+    cleanup: AUTHORIZED_KEY_CLEANUP,
   },
   {
     module: 'unarchive',

@@ -68,6 +68,13 @@ describe('play keywords through Temporal on lab hosts', () => {
               delegate_to: 'localhost',
             },
             { name: 'facts', debug: { msg: '{{ ansible_os_family }} {{ ansible_facts.distribution }}' } },
+            { name: 'regather', setup: { filter: ['ansible_python*', 'ansible_pkg_mgr'] } },
+            {
+              name: 'python',
+              debug: {
+                msg: '{{ ansible_python.version.major }} {{ ansible_facts.pkg_mgr }} {{ ansible_os_family }}',
+              },
+            },
             {
               name: 'magic',
               debug: {
@@ -79,6 +86,8 @@ describe('play keywords through Temporal on lab hosts', () => {
               file: { path: `${D}/omit`, state: 'touch', mode: '{{ no_mode | default(omit) }}' },
             },
             { name: 'ping', ping: {} },
+            { name: 'raw', raw: 'echo raw $((1+1))' },
+            { name: 'locally', local_action: 'command echo {{ inventory_hostname }}' },
             { name: 'end node2', meta: 'end_host', when: "inventory_hostname == 'node2'" },
             { name: 'only node1', command: 'true' },
           ],
@@ -102,10 +111,19 @@ describe('play keywords through Temporal on lab hosts', () => {
       expect(out(r, 'on the worker', 'node1')?.stdout).toBe(os.hostname());
       expect(readFileSync(local, 'utf8').split('\n').sort()).toEqual(['', 'node1', 'node2']);
       expect(out(r, 'facts', 'node1')?.msg).toBe('Debian Debian');
+      // setup mid-play: the facts it filters to are set, the others gathered before are kept.
+      expect(Object.keys(out(r, 'regather', 'node1')?.data?.ansible_facts ?? {}).sort()).toEqual([
+        'ansible_pkg_mgr',
+        'ansible_python',
+        'ansible_python_version',
+      ]);
+      expect(out(r, 'python', 'node1')?.msg).toBe('3 apt Debian');
       expect(out(r, 'magic', 'node1')?.msg).toMatch(new RegExp(`^\\d+ node1,node2 ${dir}$`));
       expect(onHost('node1', `stat -c %a ${D}/omit`)).toMatch(/^6[46]4$/);
       expect(out(r, 'imported task', 'node1')?.stdout).toBe('imported!');
       expect(out(r, 'ping', 'node2')?.data).toEqual({ ping: 'pong' });
+      expect(out(r, 'raw', 'node1')?.stdout).toBe('raw 2');
+      expect(out(r, 'locally', 'node2')?.stdout).toBe('node2');
       expect(r.tasks.find((t) => t.task === 'only node1')?.hosts.map((h) => h.host)).toEqual(['node1']);
       expect(r.recap.node2.failed).toBe(0);
     });

@@ -33,6 +33,36 @@ describe('facts', () => {
     expect(software.ipvsadm).toEqual({ installed: false });
   });
 
+  it("gives Ansible content the interpreter, package manager, user, mounts and route under ansible-core's names", () => {
+    const out = [
+      'python=3.11.2\t/usr/bin/python3',
+      'pkg_mgr=apt',
+      'user=deploy\t1001\t1001\t/home/deploy\t/bin/bash',
+      'epoch=1796356623',
+      'route=eth0\t10.77.0.1\t10.77.0.13',
+      'mount=/\toverlay\toverlay\t1024\t512',
+    ].join('\n');
+    const f = ansibleFacts(parseFacts(out)).ansible_facts as Record<string, unknown>;
+    expect(f).toMatchObject({
+      python_version: '3.11.2',
+      python: { version: { major: 3, minor: 11, micro: 2 }, executable: '/usr/bin/python3' },
+      pkg_mgr: 'apt',
+      user_id: 'deploy',
+      user_uid: 1001,
+      user_dir: '/home/deploy',
+      date_time: { epoch: '1796356623', date: '2026-12-04', iso8601: '2026-12-04T03:57:03Z' },
+      default_ipv4: { address: '10.77.0.13', interface: 'eth0', gateway: '10.77.0.1' },
+      mounts: [{ mount: '/', device: 'overlay', fstype: 'overlay', size_total: 1024, size_available: 512 }],
+    });
+  });
+
+  it('leaves out, rather than invents, the facts a result recorded before them lacks', () => {
+    const old = { ...parseFacts(recorded), mounts: undefined };
+    const f = ansibleFacts(old).ansible_facts as Record<string, unknown>;
+    expect(f).not.toHaveProperty('mounts');
+    expect(f).not.toHaveProperty('date_time');
+  });
+
   it('classifies a Red Hat family host', () => {
     const facts = parseFacts('os_id=rocky\nos_version_id=9.4\nos_like=rhel centos fedora\ninit=systemd\n');
     expect(facts.os.family).toBe('redhat');

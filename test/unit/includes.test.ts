@@ -110,6 +110,57 @@ describe('templated includes', () => {
     expect(() => loadPlaybook(imported, inv, options)).toThrow(/pkgng: unknown key/);
   });
 
+  it('skips, rather than fails, an include_vars whose first_found terms say skip and match nothing', () => {
+    const file = tree({
+      'site.yml': [
+        {
+          hosts: 'lab',
+          tasks: [
+            {
+              include_vars: '{{ item }}',
+              with_first_found: [{ files: ['vars/{{ ansible_os_family }}-{{ major }}.yml'], skip: true }],
+            },
+          ],
+        },
+      ],
+      'vars/Debian-12.yml': { pkg: 'debian12' },
+    });
+    const tasks = loadPlaybook(file, inv, options).plays[0].tasks;
+    // The file for a host sets its vars; a host with none skips the task (a no-op that never runs).
+    expect(tasks.map((t) => t.module)).toEqual(['set_fact', 'meta']);
+    expect(runFor(tasks, { ansible_os_family: 'Debian', major: 12 })).toHaveLength(1);
+    expect(runFor(tasks, { ansible_os_family: 'RedHat', major: 9 })).toEqual([]);
+    expect(tasks[1].control?.when).toContain('false');
+    const none = tree({
+      'site.yml': [
+        {
+          hosts: 'lab',
+          tasks: [{ include_vars: '{{ item }}', with_first_found: [{ files: ['x.yml'], skip: true }] }],
+        },
+      ],
+    });
+    expect(loadPlaybook(none, inv, options).plays[0].tasks.map((t) => t.module)).toEqual(['meta']);
+  });
+
+  it('hides the tasks of a dynamic include its own condition skips, as ansible-core never reaches them', () => {
+    const file = tree({
+      'site.yml': [{ hosts: 'lab', tasks: [{ include_tasks: 'redhat.yml', when: "os == 'RedHat'" }] }],
+      'redhat.yml': [{ name: 'yum it', command: 'true', when: 'wanted' }],
+    });
+    const [marker, inner] = loadPlaybook(file, inv, options).plays[0].tasks;
+    expect(marker.guards).toBeUndefined();
+    expect(inner.guards).toEqual(["os == 'RedHat'"]);
+    // The task's own condition is not a guard: a host inside the include that skips it is shown.
+    expect(inner.guards).not.toContain('wanted');
+  });
+
+  it("refuses the removed include: with ansible-core's advice", () => {
+    const file = tree({ 'site.yml': [{ hosts: 'lab', tasks: [{ include: 'x.yml' }] }] });
+    expect(() => loadPlaybook(file, inv, options)).toThrow(
+      /include: removed from ansible-core in 2\.16; use include_tasks or import_tasks/,
+    );
+  });
+
   it('refuses a templated directory in an include name', () => {
     const file = tree({ 'site.yml': [{ hosts: 'lab', tasks: [{ include_tasks: '{{ d }}/x.yml' }] }] });
     expect(() => loadPlaybook(file, inv, options)).toThrow(/templated directory is not supported yet/);

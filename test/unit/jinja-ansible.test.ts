@@ -139,6 +139,20 @@ describe('variables are templates, rendered when read', () => {
     expect(renderArgs('{{ ok }}', { ok: 'fine', broken: '{{ nope.deeper.still }}' })).toBe('fine');
   });
 
+  it("render each host's hostvars in that host's own context, so a var reading hostvars is no loop", () => {
+    const node3 = {
+      ansible_host: '10.77.0.13',
+      master: "{{ hostvars['node3'].ansible_host }}",
+      me: '{{ name }}',
+      name: 'node3',
+    };
+    const vars = { master: "{{ hostvars['node3'].ansible_host }}", name: 'node4', hostvars: { node3 } };
+    expect(renderArgs('{{ master }} {{ hostvars.node3.master }} {{ hostvars.node3.me }}', vars)).toBe(
+      '10.77.0.13 10.77.0.13 node3',
+    );
+    expect(renderArgs("{{ hostvars['node3'] | to_json }}", vars)).toContain('"master":"10.77.0.13"');
+  });
+
   it('refuse a variable that uses itself', () => {
     expect(() => renderArgs('{{ a }}', { a: '{{ b }}', b: '{{ a }}' })).toThrow(/recursive loop/);
   });

@@ -68,6 +68,19 @@ describe('delegate_to', () => {
     expect(play.delegateTargets?.localhost).toMatchObject({ connection: 'local' });
   });
 
+  it('leaves a task on its own host when delegate_to renders to omit', () => {
+    const play = load([
+      {
+        hosts: 'web',
+        gather_facts: false,
+        vars: { primary: '' },
+        tasks: [{ ...task, delegate_to: '{{ primary | default(omit, true) }}' }],
+      },
+    ]).plays[0];
+    expect(play.tasks[0].delegates).toEqual({});
+    expect(play.delegateTargets).toBeUndefined();
+  });
+
   it('refuses a host the inventory does not have, and one only a registered value names', () => {
     let problems: string[] = [];
     try {

@@ -49,6 +49,20 @@ describe('play output verbosity', () => {
     expect(body(renderTasks([command], false))).toEqual(['changed: [node1]']);
   });
 
+  it('shows a failure ignore_errors let pass as the failure, then ...ignoring', () => {
+    const ignored = report({
+      hosts: [
+        {
+          host: 'node1',
+          status: 'ok',
+          ignored: true,
+          result: { changed: false, failed: true, msg: 'no replica', rc: 1 },
+        },
+      ],
+    });
+    expect(body(renderTasks([ignored], false))).toEqual(['failed: [node1]: no replica', '...ignoring']);
+  });
+
   it('-v: the result dict after the status, as register would see it', () => {
     expect(body(renderTasks([command], false, { level: 1 }))).toEqual([
       'changed: [node1] => {"changed": true, "msg": "", "rc": 0, "stderr": "", "stderr_lines": [], "stdout": "hi\\n", "stdout_lines": ["hi"]}',

@@ -83,7 +83,7 @@ describe('play keys', () => {
       problemsOf([{ hosts: 'web', colour: 'red', tasks: [{ name: 'x', docker_container: {} }] }]),
     ).toEqual([
       expect.stringMatching(
-        /^site\.yml: play 1 \("web"\): colour: unknown key \(a play takes name, hosts, serial, max_fail_percentage, vars, gather_facts, forks, tasks, handlers, pre_tasks, post_tasks, roles, vars_files, tags, strategy, become, become_user, /,
+        /^site\.yml: play 1 \("web"\): colour: unknown key \(a play takes name, hosts, serial, max_fail_percentage, vars, gather_facts, gather_subset, gather_timeout, forks, tasks, handlers, pre_tasks, post_tasks, roles, vars_files, tags, strategy, become, become_user, /,
       ),
       expect.stringMatching(
         /^site\.yml: play 1 \("web"\) task 1: docker_container: unknown key \(neither a task keyword nor a module; modules: command, shell, /,
@@ -130,7 +130,7 @@ describe('play keys', () => {
 });
 
 describe('task and handler keys', () => {
-  it.each(['throttle', 'async', 'delegate_facts', 'local_action', 'connection'])(
+  it.each(['throttle', 'async', 'delegate_facts', 'connection'])(
     'refuses the task keyword %s as not supported yet, naming play and task',
     (key) => {
       expect(problemsOf([{ name: 'web', hosts: 'web', tasks: [shell, { ...shell, [key]: 'x' }] }])).toEqual([
@@ -138,6 +138,21 @@ describe('task and handler keys', () => {
       ]);
     },
   );
+
+  it('runs local_action on the worker, as delegate_to: localhost', () => {
+    const input = loadPlaybook(
+      write([
+        { hosts: 'web', gather_facts: false, tasks: [{ name: 'here', local_action: 'command hostname' }] },
+      ]),
+      inv,
+      options,
+    );
+    expect(input.plays[0].tasks[0]).toMatchObject({ module: 'command', delegateTo: 'localhost' });
+    expect(input.plays[0].tasks[0].delegates).toEqual({ w1: 'localhost', w2: 'localhost' });
+    expect(problemsOf([{ hosts: 'web', tasks: [{ local_action: 'command x', delegate_to: 'w1' }] }])).toEqual(
+      ['site.yml: play 1 ("web") task 1: local_action: give it alone, without action or delegate_to'],
+    );
+  });
 
   it.each(['add_host', 'group_by', 'ansible.builtin.script'])(
     'refuses the Ansible action %s as not supported yet rather than an unknown module',

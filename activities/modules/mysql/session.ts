@@ -74,6 +74,12 @@ export function loginPlan(login: MysqlLogin, cnf: Record<string, string>, osUser
 const RELAY = `
 import os, socket, sys, threading
 kind, where, timeout = sys.argv[1], sys.argv[2], float(sys.argv[3])
+# As community.mysql on this host would connect: with PyMySQL, localhost is TCP; with MySQLdb
+# alone (what Debian's python3-mysqldb gives), localhost is the client library's socket.
+if kind == 'tcp' and where.startswith('localhost:'):
+    from importlib.util import find_spec
+    if not find_spec('pymysql') and find_spec('MySQLdb'):
+        kind, where = 'unix', '/run/mysqld/mysqld.sock'
 try:
     if kind == 'unix':
         s = socket.socket(socket.AF_UNIX)

@@ -11,14 +11,24 @@ import {
   renamePrivileges,
   type Privileges,
 } from '../../../common/mysql-privileges';
+import {
+  NO_TLS,
+  requireClause,
+  sameTls,
+  tlsOfAccount,
+  tlsText,
+  type TlsRequirement,
+} from '../../../common/mysql-tls';
 import type { Flavour } from '../../../common/db';
 import type { Sql } from '../../db/sql';
 import { failed, ok, type ModuleRunner } from '../context';
 import { withMysql } from './session';
 
-// `mysql_user` (community.mysql.mysql_user): an account, its password and its privileges. The
-// password is compared as the server stores it (the mysql_native_password hash, computed here) and
-// sent only as that hash, so the plaintext never reaches the server, a statement or a message.
+// `mysql_user` (community.mysql.mysql_user): an account, its password, its privileges and the TLS
+// it requires. The password is compared as the server stores it (the mysql_native_password hash,
+// computed here) and sent only as that hash, so the plaintext never reaches the server, a
+// statement or a message. As in community.mysql, an account whose task names no tls_requires
+// requires none.
 
 type MysqlUser = z.infer<typeof MysqlUserArgs>;
 
@@ -38,6 +48,7 @@ export interface AccountPlan {
   account: string;
   create: boolean;
   passwordChanged: boolean;
+  tlsChanged: boolean;
   statements: { sql: string; values: string[] }[];
   before: string;
   after: string;
@@ -51,21 +62,33 @@ function storedHash(row: Record<string, unknown>): string {
 
 /** Pure: the statements for one existing or new account. */
 export function planAccount(
-  a: Pick<MysqlUser, 'name' | 'append_privs' | 'subtract_privs'> & { priv?: Privileges },
+  a: Pick<MysqlUser, 'name' | 'append_privs' | 'subtract_privs'> & {
+    priv?: Privileges;
+    tls_requires?: TlsRequirement;
+  },
   host: string,
   flavour: Flavour,
-  found: { hash: string; grants: Privileges } | undefined,
+  found: { hash: string; grants: Privileges; tls?: TlsRequirement } | undefined,
   wantedHash: string | undefined,
 ): AccountPlan {
   const account = quoteAccount(a.name, host);
   const statements: AccountPlan['statements'] = [];
   const current = found?.grants ?? {};
   const passwordChanged = wantedHash !== undefined && found?.hash.toUpperCase() !== wantedHash;
+  const tls = a.tls_requires ?? NO_TLS;
+  const currentTls = found?.tls ?? NO_TLS;
+  const tlsChanged = !sameTls(currentTls, tls);
+  const require = requireClause(tls);
   if (!found) {
+    // A new account requires nothing unless asked: REQUIRE NONE is the server's default.
+    const withTls = tlsChanged ? require : { sql: '', values: [] };
     statements.push(
       wantedHash
-        ? { sql: `CREATE USER ${account} ${identifiedByHash(flavour)}`, values: [wantedHash] }
-        : { sql: `CREATE USER ${account}`, values: [] },
+        ? {
+            sql: `CREATE USER ${account} ${identifiedByHash(flavour)}${withTls.sql}`,
+            values: [wantedHash, ...withTls.values],
+          }
+        : { sql: `CREATE USER ${account}${withTls.sql}`, values: withTls.values },
     );
   } else if (passwordChanged) {
     statements.push({ sql: `ALTER USER ${account} ${identifiedByHash(flavour)}`, values: [wantedHash] });
@@ -80,15 +103,21 @@ export function planAccount(
     for (const sql of grantStatements(steps, account)) statements.push({ sql, values: [] });
     wanted = applied(current, steps);
   }
-  const describe = (exists: boolean, p: Privileges) =>
-    exists ? `${a.name}@${host}: present\nprivileges: ${privSpecText(p)}\n` : `${a.name}@${host}: absent\n`;
+  if (found && tlsChanged)
+    statements.push({ sql: `ALTER USER ${account}${require.sql}`, values: require.values });
+  const describe = (exists: boolean, p: Privileges, t: TlsRequirement) =>
+    exists
+      ? `${a.name}@${host}: present\nprivileges: ${privSpecText(p)}\n` +
+        (sameTls(t, NO_TLS) ? '' : `tls: ${tlsText(t)}\n`)
+      : `${a.name}@${host}: absent\n`;
   return {
     account,
     create: !found,
     passwordChanged,
+    tlsChanged,
     statements,
-    before: describe(Boolean(found), current),
-    after: describe(true, wanted) + (passwordChanged && found ? 'password: changed\n' : ''),
+    before: describe(Boolean(found), current, currentTls),
+    after: describe(true, wanted, tls) + (passwordChanged && found ? 'password: changed\n' : ''),
   };
 }
 
@@ -161,7 +190,11 @@ export const mysqlUser: ModuleRunner<MysqlUser> = (ctx, a) => {
     for (const host of hosts) {
       const row = rows.find((r) => String(r.Host) === host);
       const found = row
-        ? { hash: storedHash(row), grants: await grantsOf(sql, quoteAccount(a.name, host)) }
+        ? {
+            hash: storedHash(row),
+            grants: await grantsOf(sql, quoteAccount(a.name, host)),
+            tls: tlsOfAccount(row),
+          }
         : undefined;
       // update_password=on_create: an existing account keeps whatever password it has.
       const hash = row && a.update_password === 'on_create' ? undefined : wantedHash;
@@ -171,11 +204,14 @@ export const mysqlUser: ModuleRunner<MysqlUser> = (ctx, a) => {
     const passwordChanged = plans.some((p) => p.passwordChanged);
     if (!work.length) return { ...ok(`${label} unchanged`), data: data(false, 'User unchanged') };
     if (!ctx.check) for (const p of work) for (const s of p.statements) await sql.exec(s.sql, s.values);
+    // community.mysql's message names the last kind of change it made: password, grants, TLS.
     const msg = plans.some((p) => p.create)
       ? 'User added'
-      : work.some((p) => p.statements.some((s) => /^(GRANT|REVOKE)/.test(s.sql)))
-        ? 'Privileges updated'
-        : 'Password updated';
+      : work.some((p) => p.tlsChanged)
+        ? 'TLS requires updated'
+        : work.some((p) => p.statements.some((s) => /^(GRANT|REVOKE)/.test(s.sql)))
+          ? 'Privileges updated'
+          : 'Password updated';
     return {
       changed: true,
       msg: `${ctx.check ? 'would ' : ''}${work.map((p) => describeWork(p)).join('; ')}`,
@@ -197,5 +233,6 @@ function describeWork(p: AccountPlan): string {
     parts.push(
       `${p.create ? 'grant' : `change the privileges of ${p.account}`} (${grants} statement${grants > 1 ? 's' : ''})`,
     );
+  if (p.tlsChanged && !p.create) parts.push(`set the TLS ${p.account} requires`);
   return parts.join(', ');
 }
