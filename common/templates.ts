@@ -100,6 +100,33 @@ compilerProto.compileConcat = function (
 // trimBlocks: ansible-core's templates drop the line break after a block tag (its trim_blocks default).
 const env = new nunjucks.Environment(null, { autoescape: false, throwOnUndefined: true, trimBlocks: true });
 addAnsibleFilters(env);
+// Roles name filters and tests by collection too (`| ansible.builtin.to_json`, `is
+// ansible.builtin.version`): the builtin ones and community.general's are the same ones here.
+{
+  const FQCN = /^(ansible\.builtin|community\.general)\./;
+  const named = env as unknown as Record<'getFilter' | 'getTest', (name: string) => unknown>;
+  for (const get of ['getFilter', 'getTest'] as const) {
+    const plain = named[get].bind(env);
+    named[get] = (name: string) => {
+      if (!FQCN.test(name)) return plain(name);
+      try {
+        return plain(name.replace(FQCN, ''));
+      } catch {
+        return plain(name); // "filter not found" under the name the role wrote
+      }
+    };
+  }
+  // nunjucks reads a test name as one word: `is ansible.builtin.version(…)` would be the test
+  // `ansible` and a lookup; the name is shortened in the source before it compiles.
+  const render = env.renderString.bind(env);
+  env.renderString = ((src: string, ctx: object) =>
+    render(shortTestNames(src), ctx)) as typeof env.renderString;
+}
+
+/** `is ansible.builtin.x` / `is not community.general.x` as `is x`. */
+function shortTestNames(src: string): string {
+  return src.replace(/\bis(\s+not)?\s+(?:ansible\.builtin|community\.general)\.(?=[A-Za-z_])/g, 'is$1 ');
+}
 
 /** Filters that need the machine (digests, paths), added by the worker and the client. */
 export function addFilters(filters: Record<string, (...args: never[]) => unknown>): void {
@@ -246,7 +273,7 @@ export function expressionValue(expression: string, vars: Vars): unknown {
 /** An expression's syntax error, or undefined when it parses: checked before a play starts. */
 export function expressionSyntaxError(expression: string): string | undefined {
   try {
-    new nunjucks.Template(`{{ (${expression}) }}`, env, undefined, true);
+    new nunjucks.Template(shortTestNames(`{{ (${expression}) }}`), env, undefined, true);
     return undefined;
   } catch (err) {
     return (err as Error).message.split('\n').pop()?.trim();

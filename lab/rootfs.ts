@@ -64,7 +64,36 @@ const UNITS_TO_DISABLE = [
 ];
 
 /** Bump when the recipe below changes in a way the package list does not show. */
-const RECIPE_VERSION = 1;
+const RECIPE_VERSION = 2;
+
+/**
+ * The lab's own apt repository: an index of exactly the packages the image holds, as apt's only
+ * source. Hosts have no route to a mirror, so a role's `update_cache: yes` succeeds (as it would
+ * against a reachable mirror), installing what is there is a no-op, and installing anything else
+ * fails with apt's own "Unable to locate package".
+ */
+const LOCAL_REPO = '/var/lib/clusterflow-lab-apt';
+const LOCAL_REPO_SCRIPT = `python3 - <<'PY'
+import email.utils, hashlib, re
+out = []
+for p in open('/var/lib/dpkg/status').read().split('\\n\\n'):
+    if 'Status: install ok installed' not in p:
+        continue
+    keep, lines = True, []
+    for line in p.split('\\n'):
+        if not line.startswith((' ', '\\t')):
+            keep = line.split(':', 1)[0] not in ('Status', 'Conffiles', 'Config-Version')
+        if keep:
+            lines.append(line)
+    name = re.search(r'^Package: (.*)$', p, re.M).group(1)
+    # Never fetched: every package listed is installed at this version.
+    lines += ['Filename: ./%s.deb' % name, 'Size: 1', 'SHA256: ' + '0' * 64]
+    out.append('\\n'.join(lines))
+data = ('\\n\\n'.join(out) + '\\n').encode()
+open('${LOCAL_REPO}/Packages', 'wb').write(data)
+with open('${LOCAL_REPO}/Release', 'w') as f:
+    f.write('Origin: clusterflow-lab\\nSuite: lab\\nCodename: lab\\nDate: %s\\nSHA256:\\n %s %d Packages\\n' % (email.utils.formatdate(usegmt=True), hashlib.sha256(data).hexdigest(), len(data)))
+PY`;
 
 export function rootfsKey(suite: string, packages: readonly string[] = LAB_PACKAGES): string {
   const digest = createHash('sha256')
@@ -116,6 +145,11 @@ function build(dir: string, suite: string): void {
       'systemctl mask -q console-getty.service getty@tty1.service',
       'apt-get clean',
       'rm -rf /var/lib/apt/lists/*',
+      `mkdir -p ${LOCAL_REPO}`,
+      LOCAL_REPO_SCRIPT,
+      `echo 'deb [trusted=yes] file:${LOCAL_REPO} ./' > /etc/apt/sources.list`,
+      'rm -f /etc/apt/sources.list.d/*',
+      'apt-get update -qq',
       // Each host gets its own identity when it is created.
       'rm -f /etc/ssh/ssh_host_* /etc/hostname',
       ': > /etc/machine-id',

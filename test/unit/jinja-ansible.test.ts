@@ -129,6 +129,19 @@ describe('undefined variables in conditions', () => {
   });
 });
 
+describe('filters and tests by their collection names', () => {
+  it('are the builtin ones, and an unknown one is named as the role wrote it', () => {
+    expect(renderArgs('{{ x | ansible.builtin.flatten | ansible.builtin.to_json }}', { x: [[1]] })).toBe(
+      '[1]',
+    );
+    expect(conditionHolds(["'10.11' is ansible.builtin.version('10.5', '>=')"], {})).toBe(true);
+    expect(conditionHolds(['y is not ansible.builtin.defined'], {})).toBe(true);
+    expect(() => renderArgs('{{ x | community.general.json_query("a") }}', { x: 1 })).toThrow(
+      /filter not found: community\.general\.json_query/,
+    );
+  });
+});
+
 describe('variables are templates, rendered when read', () => {
   it('render a variable that refers to others, keeping the type of a whole expression', () => {
     expect(renderArgs('{{ file }}', { file: '{{ root }}/motd', root: '/srv' })).toBe('/srv/motd');
