@@ -154,7 +154,7 @@ describe('task and handler keys', () => {
     );
   });
 
-  it.each(['add_host', 'group_by', 'ansible.builtin.script'])(
+  it.each(['add_host', 'group_by', 'ansible.builtin.fetch'])(
     'refuses the Ansible action %s as not supported yet rather than an unknown module',
     (action) => {
       expect(problemsOf([{ hosts: 'web', tasks: [{ name: 'x', [action]: {} }] }])).toEqual([
