@@ -71,10 +71,15 @@ function varsFiles(
 
 /** Names a run gives values to: what the play's tasks register or set with set_fact. */
 function runtimeNames(tasks: PlayTask[]): string[] {
-  return tasks.flatMap((t) => [
-    ...(t.control?.register ? [t.control.register] : []),
-    ...(t.module === 'set_fact' ? Object.keys(t.args) : []),
-  ]);
+  return [
+    // What a rescue sees of the failure (set by the play workflow).
+    'ansible_failed_task',
+    'ansible_failed_result',
+    ...tasks.flatMap((t) => [
+      ...(t.control?.register ? [t.control.register] : []),
+      ...(t.module === 'set_fact' ? Object.keys(t.args) : []),
+    ]),
+  ];
 }
 
 export class PlaybookError extends Error {

@@ -177,6 +177,16 @@ export async function playBatch(input: PlayBatchInput): Promise<BatchResult> {
     const failed = results.filter(
       (r) => r.status === 'failed' && !task.ignoreErrors && tracker.fail(r.host, task.blocks),
     );
+    // A rescue sees what failed, as ansible-core gives it: ansible_failed_task and _result.
+    if (task.blocks?.length)
+      for (const r of results.filter((x) => x.status === 'failed' && !task.ignoreErrors))
+        learned.set(r.host, {
+          ...learned.get(r.host),
+          ansible_failed_task: { name: task.name, action: task.module },
+          ansible_failed_result: r.result
+            ? registeredValue(r.result)
+            : { failed: true, changed: false, msg: r.reason },
+        });
     const dropped = new Set(
       [...results.filter((r) => r.status === 'unreachable' && !task.ignoreUnreachable), ...failed].map(
         (r) => r.host,
