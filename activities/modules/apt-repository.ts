@@ -62,7 +62,7 @@ export const parseSources = (content: string): SourceLine[] =>
 /**
  * Pure: the file a new source goes in, as ansible-core names it: `filename` plus `.list`, else
  * the source's URL without options, scheme and credentials, each run of other characters than
- * letters and digits an underscore (`deb http://ex.org/debian x main` -> ex_org_debian.list).
+ * letters and digits an underscore (`deb http://10.77.0.9/debian x main` -> 10_77_0_9_debian.list).
  * A name without a `/` is in the sources.list.d directory.
  */
 export function sourceFilename(source: string, filename: string | undefined, partsDir: string): string {

@@ -27,19 +27,21 @@ const texts = (p: ReturnType<typeof plan>) =>
 
 describe('apt_repository source lines', () => {
   it('reads a source with its blanks made single, a commented-out one, and a trailing comment', () => {
-    expect(parseSourceLine('deb   http://deb.debian.org/debian  bookworm main  # mirror\n')).toEqual({
+    expect(parseSourceLine('deb   http://10.77.0.9/debian  bookworm main  # mirror\n')).toEqual({
       valid: true,
       enabled: true,
-      source: 'deb http://deb.debian.org/debian bookworm main',
+      source: 'deb http://10.77.0.9/debian bookworm main',
       comment: 'mirror',
     });
-    expect(parseSourceLine('#deb-src http://x y z')).toMatchObject({ valid: true, enabled: false });
+    expect(parseSourceLine('#deb-src http://10.77.0.8 y z')).toMatchObject({ valid: true, enabled: false });
     expect(parseSourceLine('# just words')).toMatchObject({ valid: false, source: 'just words' });
   });
 
   it('writes lines back as ansible-core does', () => {
-    const lines = parseSources('#deb-src http://x  y z\n\ndeb http://a b c #c\n');
-    expect(lines.map(sourceLineText).join('')).toBe('# deb-src http://x y z\n\ndeb http://a b c # c\n');
+    const lines = parseSources('#deb-src http://10.77.0.8  y z\n\ndeb http://10.77.0.7 b c #c\n');
+    expect(lines.map(sourceLineText).join('')).toBe(
+      '# deb-src http://10.77.0.8 y z\n\ndeb http://10.77.0.7 b c # c\n',
+    );
   });
 });
 
@@ -47,54 +49,55 @@ describe('apt_repository file names', () => {
   it('names the file from the URL without options, scheme and credentials', () => {
     expect(
       sourceFilename(
-        'deb [arch=amd64 signed-by=/etc/apt/keyrings/docker.asc] https://u:p@download.docker.com/linux/debian bookworm stable',
+        'deb [arch=amd64 signed-by=/etc/apt/keyrings/docker.asc] https://u:p@10.77.0.5/linux/debian bookworm stable',
         undefined,
         PARTS,
       ),
-    ).toBe(`${PARTS}/download_docker_com_linux_debian.list`);
+    ).toBe(`${PARTS}/10_77_0_5_linux_debian.list`);
     expect(sourceFilename('deb [trusted=yes] file:/tmp/cf-it/repo ./', undefined, PARTS)).toBe(
       `${PARTS}/file_tmp_cf_it_repo.list`,
     );
   });
 
   it('takes filename with .list added, in sources.list.d unless it is a path', () => {
-    expect(sourceFilename('deb http://x y z', 'nginx', PARTS)).toBe(`${PARTS}/nginx.list`);
-    expect(sourceFilename('deb http://x y z', '/etc/apt/extra', PARTS)).toBe('/etc/apt/extra.list');
+    expect(sourceFilename('deb http://10.77.0.8 y z', 'nginx', PARTS)).toBe(`${PARTS}/nginx.list`);
+    expect(sourceFilename('deb http://10.77.0.8 y z', '/etc/apt/extra', PARTS)).toBe('/etc/apt/extra.list');
   });
 });
 
 describe('apt_repository plan', () => {
-  const main = file('/etc/apt/sources.list', 'deb http://deb.debian.org/debian bookworm main\n');
+  const main = file('/etc/apt/sources.list', 'deb http://10.77.0.9/debian bookworm main\n');
 
   it('adds a new source to its own file, and nothing for one that is there already', () => {
-    const p = plan([main], 'deb  https://nginx.org/packages/debian bookworm nginx # own comment');
+    const p = plan([main], 'deb  http://10.77.0.4/packages/debian bookworm nginx # own comment');
     expect(texts(p)).toEqual({
-      [`${PARTS}/nginx_org_packages_debian.list`]: 'deb https://nginx.org/packages/debian bookworm nginx\n',
+      [`${PARTS}/10_77_0_4_packages_debian.list`]: 'deb http://10.77.0.4/packages/debian bookworm nginx\n',
     });
-    expect(p!.addedTo).toBe(`${PARTS}/nginx_org_packages_debian.list`);
-    expect(plan([main], 'deb http://deb.debian.org/debian   bookworm main')!.changed.size).toBe(0);
+    expect(p!.addedTo).toBe(`${PARTS}/10_77_0_4_packages_debian.list`);
+    expect(plan([main], 'deb http://10.77.0.9/debian   bookworm main')!.changed.size).toBe(0);
   });
 
   it('enables a commented-out copy where it is instead of adding one', () => {
-    const f = file(`${PARTS}/x.list`, '# header\n#deb http://x y z\n');
-    expect(texts(plan([main, f], 'deb http://x y z'))).toEqual({
-      [`${PARTS}/x.list`]: '# header\ndeb http://x y z\n',
+    const f = file(`${PARTS}/x.list`, '# header\n#deb http://10.77.0.8 y z\n');
+    expect(texts(plan([main, f], 'deb http://10.77.0.8 y z'))).toEqual({
+      [`${PARTS}/x.list`]: '# header\ndeb http://10.77.0.8 y z\n',
     });
   });
 
   it('removes an enabled source from every file, and a file left with no line goes', () => {
-    const a = file(`${PARTS}/a.list`, 'deb http://x y z\n');
-    const b = file(`${PARTS}/b.list`, '# keep me\ndeb http://x  y z\n');
-    const p = plan([main, a, b], 'deb http://x y z', 'absent');
+    const a = file(`${PARTS}/a.list`, 'deb http://10.77.0.8 y z\n');
+    const b = file(`${PARTS}/b.list`, '# keep me\ndeb http://10.77.0.8  y z\n');
+    const p = plan([main, a, b], 'deb http://10.77.0.8 y z', 'absent');
     expect(texts(p)).toEqual({ [`${PARTS}/a.list`]: '', [`${PARTS}/b.list`]: '# keep me\n' });
     expect(
-      plan([file(`${PARTS}/c.list`, '# deb http://x y z\n')], 'deb http://x y z', 'absent')!.changed.size,
+      plan([file(`${PARTS}/c.list`, '# deb http://10.77.0.8 y z\n')], 'deb http://10.77.0.8 y z', 'absent')!
+        .changed.size,
     ).toBe(0);
   });
 
   it('refuses a line that is no source', () => {
-    expect(plan([main], '# deb http://x y z')).toBeUndefined();
-    expect(plan([main], 'http://x y z')).toBeUndefined();
+    expect(plan([main], '# deb http://10.77.0.8 y z')).toBeUndefined();
+    expect(plan([main], 'http://10.77.0.8 y z')).toBeUndefined();
   });
 });
 
@@ -127,7 +130,7 @@ describe('apt_repository host and arguments', () => {
     expect(taskArguments('apt_repository', { repo: 'ppa:nginx/stable' }, {}).problems?.[0]).toMatch(
       /ppa: repository is not supported.*Launchpad/,
     );
-    expect(taskArguments('apt_repository', { repo: 'deb http://x y z' }, {}).args).toMatchObject({
+    expect(taskArguments('apt_repository', { repo: 'deb http://10.77.0.8 y z' }, {}).args).toMatchObject({
       update_cache: true,
       update_cache_retries: 5,
       state: 'present',

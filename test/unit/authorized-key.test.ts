@@ -100,7 +100,7 @@ describe('authorized_key plan', () => {
 
 describe('authorized_key arguments and host state', () => {
   it('refuses a URL key: the hosts reach only lab addresses', () => {
-    const r = taskArguments('authorized_key', { user: 'deploy', key: 'https://github.com/ops.keys' }, {});
+    const r = taskArguments('authorized_key', { user: 'deploy', key: 'https://203.0.113.7/ops.keys' }, {});
     expect(r.problems?.[0]).toMatch(/a URL key is not supported.*lookup\('file'/);
     expect(
       taskArguments('authorized_key', { user: 'deploy', key: OPS, exclusive: 'yes' }, {}).problems,
