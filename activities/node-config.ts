@@ -13,15 +13,42 @@ export interface NodeVars {
 const render = (value: string | number | boolean, vars: NodeVars) =>
   String(value).replace(/\{\{\s*(inventory_hostname|address)\s*\}\}/g, (_, k: keyof NodeVars) => vars[k]);
 
-/** A joining node's config: the reference's file with its own node-specific values and the cluster keys. */
-export function deriveNodeConfig(reference: string, config: NodeConfig, vars: NodeVars): string {
+/**
+ * A joining node's config: the reference's file with its own node-specific values and the cluster
+ * keys. A node-specific or deleted key the node already holds a value of its own for (a nodeid
+ * the product generated at its first start) keeps it, so a second join changes nothing; a value
+ * equal to the reference's is a copy of it, and goes. A key that may differ keeps the node's own.
+ */
+export function deriveNodeConfig(
+  reference: string,
+  config: NodeConfig,
+  vars: NodeVars,
+  current?: string,
+): string {
   const set: Record<string, string> = {};
   for (const [k, v] of Object.entries(config.cluster)) set[k] = render(v, vars);
   for (const [k, v] of Object.entries(config.set)) set[k] = render(v, vars);
+  const ref = parseProperties(reference);
+  const own = current === undefined ? new Map<string, string>() : parseProperties(current);
+  const remove: string[] = [];
   // Node-specific keys the spec gives no value for must not be copied from the reference node.
-  const remove = [...config.delete, ...config.nodeSpecific.filter((k) => !(k in set))];
-  return editProperties(reference, { set, remove, separator: '=' });
+  for (const k of new Set([...config.delete, ...config.nodeSpecific.filter((k) => !(k in set))])) {
+    const mine = own.get(k);
+    if (mine !== undefined && mine !== ref.get(k)) set[k] = mine;
+    else remove.push(k);
+  }
+  // A key that may differ keeps what the node already has: only a new node takes the reference's.
+  for (const k of config.mayDiffer ?? []) {
+    const mine = own.get(k);
+    if (mine !== undefined && !(k in set)) set[k] = mine;
+  }
+  const wanted = editProperties(reference, { set, remove, separator: '=' });
+  // The same settings in the node's own order (the product appended its nodeid) are no change.
+  return current !== undefined && sameSettings(parseProperties(wanted), own) ? current : wanted;
 }
+
+const sameSettings = (a: Map<string, string>, b: Map<string, string>) =>
+  a.size === b.size && [...a].every(([k, v]) => b.get(k) === v);
 
 export interface Drift {
   key: string;
@@ -29,9 +56,10 @@ export interface Drift {
   node?: string;
 }
 
-/** Keys that differ from the reference, ignoring the node-specific ones. */
+/** Keys that differ from the reference, ignoring the node-specific ones and those that may differ. */
 export function configDrift(reference: string, node: string, config: NodeConfig): Drift[] {
-  const ignore = new Set([...config.nodeSpecific, ...config.delete]);
+  // mayDiffer is absent from inputs recorded before it existed.
+  const ignore = new Set([...config.nodeSpecific, ...config.delete, ...(config.mayDiffer ?? [])]);
   const ref = parseProperties(reference);
   const own = parseProperties(node);
   const keys = [...new Set([...ref.keys(), ...own.keys()])].filter((k) => !ignore.has(k)).sort();

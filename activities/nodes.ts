@@ -3,6 +3,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { HostTarget } from '../common/hosts';
 import type { HealthCheck, NodeConfig, NodesInput } from '../common/lb';
 import { configDrift, convergeConfig, deriveNodeConfig, type Drift } from './node-config';
+import { parseProperties } from './modules/text-edits';
 import { Remote } from './remote';
 import type { SshPool } from './ssh/pool';
 import { shellQuote } from './ssh/quote';
@@ -191,16 +192,30 @@ export function createNodeActivities(pool: SshPool, hooks: Hooks) {
           `${input.reference.name}: ${input.config.path} does not exist`,
           FailureTypes.CommandFailed,
         );
-      const wanted = deriveNodeConfig(ref.content.toString('utf8'), input.config, {
-        inventory_hostname: input.node.name,
-        address: input.address,
-      });
       const node = remote(input.node);
       const current = await node.stat(input.config.path, true);
+      const wanted = deriveNodeConfig(
+        ref.content.toString('utf8'),
+        input.config,
+        { inventory_hostname: input.node.name, address: input.address },
+        current.content?.toString('utf8'),
+      );
       if (current.content?.toString('utf8') === wanted) return false;
       await node.must(`mkdir -p -- "$(dirname -- ${shellQuote(input.config.path)})"`, 'config folder');
       await node.writeFile(input.config.path, wanted, { owner: ref.owner, group: ref.group, mode: ref.mode });
       return true;
+    },
+
+    /** One key of a node's own server config, e.g. the nodeid its Apache route must be. */
+    async nodeConfigValue(input: { node: HostTarget; path: string; key: string }): Promise<string> {
+      const file = await remote(input.node).stat(input.path, true);
+      const value = file.content && parseProperties(file.content.toString('utf8')).get(input.key);
+      if (!value || !/^[A-Za-z0-9_.-]{1,64}$/.test(value))
+        throw ApplicationFailure.nonRetryable(
+          `${input.node.name}: ${input.path}: ${value ? `${input.key}=${value} is not a route (letters, digits, dot, dash, underscore)` : `no ${input.key}`}`,
+          FailureTypes.CommandFailed,
+        );
+      return value;
     },
 
     /** Each node's differences from the reference (node-specific keys ignored); with fix, converges them. */

@@ -238,6 +238,10 @@ export function nodesInput(
     for (const key of Object.keys(lbSection.members))
       if (!names.includes(key) && key !== options.joining && !expand(inv, key))
         problems.push(`loadBalancer.members.${key}: not a node`);
+    if (lbSection.kind === 'apache' && lbSection.apache.routeFromConfig && !section.config)
+      problems.push(
+        'loadBalancer.apache.routeFromConfig: needs nodes.config, the file the route is read from',
+      );
     loadBalancer = { ...omit(lbSection, ['hosts', 'members']), hosts: lbHosts.map((h) => targetFor(inv, h)) };
   }
   if (problems.length) throw new SpecError(loaded.file, problems);

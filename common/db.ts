@@ -38,7 +38,11 @@ export const AppConfigHookSchema = z.strictObject({
   format: z.enum(['properties', 'ini']).default('properties'),
   section: z.string().optional(),
   key: z.string().min(1),
-  /** `{{ primary }}` (inventory name) and `{{ primary_address }}` are replaced. */
+  /**
+   * `{{ primary }}` (inventory name), `{{ primary_address }}` and `{{ failover_hosts }}` (the
+   * primary's address:port, then every other member's, comma-separated: a JDBC multi-host URL's
+   * host list) are replaced.
+   */
   value: z.string().default('{{ primary_address }}'),
   restart: ServiceName.optional(),
 });

@@ -48,6 +48,12 @@ export const LoadBalancerSectionSchema = z
           .string()
           .regex(/^https?:\/\/[A-Za-z0-9.:[\]-]+\/[A-Za-z0-9/_.-]*$/, 'an http(s) URL')
           .default('http://127.0.0.1/balancer-manager'),
+        /**
+         * Each member's route is this key of the node's own server config (nodes.config.path),
+         * read once the node has started: seed 000's `route=<node_id>`, the nodeid the product
+         * writes at its first start. Without it the route is the member name.
+         */
+        routeFromConfig: ConfigKey.optional(),
       })
       .default({ managerUrl: 'http://127.0.0.1/balancer-manager' }),
     lvs: z
@@ -189,6 +195,12 @@ export const NodeConfigSchema = z.strictObject({
   path: AbsPath,
   /** Keys that differ per node and are never synced (seed 000's list). */
   nodeSpecific: z.array(ConfigKey).default([]),
+  /**
+   * Keys a joining node copies from the reference like any other, yet may change on its own
+   * afterwards, so drift checks ignore them (seed 000's second never-synced list: database.url,
+   * license.key, upload limits, ...).
+   */
+  mayDiffer: z.array(ConfigKey).default([]),
   /** A joining node's own values for node-specific keys; `{{ inventory_hostname }}` and `{{ address }}` are replaced. */
   set: z.record(ConfigKey, z.union([z.string(), z.number(), z.boolean()])).default({}),
   /** Keys removed from a joining node's copy (the product regenerates them, e.g. nodeid). */

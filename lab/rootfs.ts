@@ -37,6 +37,14 @@ export const LAB_PACKAGES = [
   'psmisc',
   'rsync',
   'less',
+  // Stand-ins for the vendor examples (examples/*/): Tomcat for the Java products (PowerFolder,
+  // Open-Xchange) behind Apache mod_proxy_ajp, vsftpd for the FTP farm, PHP-FPM for Pydio,
+  // ipvsadm and quota for InterWorx.
+  'tomcat10',
+  'vsftpd',
+  'php8.2-fpm',
+  'ipvsadm',
+  'quota',
 ];
 
 /** Units the packages enable on install that must stay off until a workflow turns them on. */
@@ -54,6 +62,12 @@ const UNITS_TO_DISABLE = [
   'rpcbind',
   'rpcbind.socket',
   'nfs-client.target',
+  'tomcat10',
+  'vsftpd',
+  'php8.2-fpm',
+  'ipvsadm',
+  'quotarpc',
+  'quota',
   'apt-daily.timer',
   'apt-daily-upgrade.timer',
   'dpkg-db-backup.timer',
@@ -64,7 +78,7 @@ const UNITS_TO_DISABLE = [
 ];
 
 /** Bump when the recipe below changes in a way the package list does not show. */
-const RECIPE_VERSION = 2;
+const RECIPE_VERSION = 3;
 
 /**
  * The lab's own apt repository: an index of exactly the packages the image holds, as apt's only
@@ -141,7 +155,8 @@ function build(dir: string, suite: string): void {
       'export DEBIAN_FRONTEND=noninteractive',
       'apt-get update -qq',
       `apt-get install -y -qq --no-install-recommends ${LAB_PACKAGES.join(' ')} >/dev/null`,
-      `systemctl disable -q ${UNITS_TO_DISABLE.join(' ')} 2>/dev/null || true`,
+      // One at a time: systemctl stops at the first unit it does not know.
+      `for u in ${UNITS_TO_DISABLE.join(' ')}; do systemctl disable -q "$u" 2>/dev/null || true; done`,
       'systemctl mask -q console-getty.service getty@tty1.service',
       'apt-get clean',
       'rm -rf /var/lib/apt/lists/*',

@@ -7,7 +7,7 @@ import { acts, causeOf, type ClusterSetupInput, type Verification } from './clus
 // cluster-setup's last step: the cluster checked as its users will use it.
 
 export /** The whole cluster, as users will use it: through every LB, on every replica, across the shared storage. */
-async function verify(input: ClusterSetupInput): Promise<Verification[]> {
+async function verify(input: ClusterSetupInput, primaryNow?: string): Promise<Verification[]> {
   const checks: Verification[] = [];
   const lb = input.nodes?.loadBalancer;
   if (input.nodes && lb) {
@@ -29,7 +29,7 @@ async function verify(input: ClusterSetupInput): Promise<Verification[]> {
   }
   const db = input.database;
   if (db && db.members.length > 1) {
-    const primary = db.members.find((m) => m.name === db.primary);
+    const primary = db.members.find((m) => m.name === (primaryNow ?? db.primary));
     if (!primary)
       throw ApplicationFailure.nonRetryable(
         `database.primary ${db.primary} is not a member`,

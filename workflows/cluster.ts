@@ -8,7 +8,7 @@ import { licenseActivation } from './license';
 import { withClusterLock } from './lock';
 import { play } from './play';
 import { nodeJoin } from './node-join';
-import type { NodeJoinInput } from './node-operations';
+import { memberFor, type NodeJoinInput } from './node-operations';
 import { storageExport } from './storage';
 
 // `cluster-setup`: the seeds' whole procedure from one spec, each part the same workflow an
@@ -63,6 +63,8 @@ export async function clusterSetup(input: ClusterSetupInput): Promise<ClusterSet
         }),
       );
 
+    // After a switchover the primary is another member than the spec's; verification writes there.
+    let primaryNow: string | undefined;
     if (database)
       steps.push(() =>
         setup.run('replication bootstrap', `${id}/replication-bootstrap`, async () => {
@@ -71,6 +73,7 @@ export async function clusterSetup(input: ClusterSetupInput): Promise<ClusterSet
             args: [{ ...database, lockHeldBy }],
           });
           for (const m of database.members) setup.host(m.name, d.hosts[m.name]?.length ?? 0);
+          primaryNow = d.primary;
           return {
             changed: d.changed,
             summary: `primary ${d.primary ?? database.primary}, ${database.members.length - 1} replica(s)`,
@@ -136,7 +139,7 @@ export async function clusterSetup(input: ClusterSetupInput): Promise<ClusterSet
           }
           // One member at a time: each change rewrites the same LB config file.
           for (const n of nodes.nodes) {
-            const member = n.member;
+            const member = await memberFor(lb, n, nodes.settings.config);
             const added = await acts.lbAddMember.executeWithOptions({ summary: `${n.name}: into the LB` }, [
               { lb, member, state: 'disabled' },
             ]);
@@ -181,7 +184,7 @@ export async function clusterSetup(input: ClusterSetupInput): Promise<ClusterSet
     }
 
     await setup.run('verification', undefined, async () => {
-      r.verification = await verify(input);
+      r.verification = await verify(input, primaryNow);
       const bad = r.verification.filter((v) => !v.ok);
       return {
         changed: false,

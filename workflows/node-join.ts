@@ -5,7 +5,7 @@ import { licenseActivation } from './license';
 import { play } from './play';
 import { storageNode } from './storage';
 import { withClusterLock } from './lock';
-import { acts, opResult, type NodeOperationResult, type NodeJoinInput } from './node-operations';
+import { acts, memberFor, opResult, type NodeOperationResult, type NodeJoinInput } from './node-operations';
 import { ProgressBook } from './progress';
 
 /**
@@ -130,11 +130,9 @@ export async function nodeJoin(input: NodeJoinInput): Promise<NodeOperationResul
     const lb = input.skipLoadBalancer ? undefined : input.loadBalancer;
     if (lb) {
       phase('into the load balancer');
-      did(
-        'added to the LB (disabled)',
-        await acts.lbAddMember({ lb, member: node.member, state: 'disabled' }),
-      );
-      did('enabled in the LB', await acts.lbEnable({ lb, member: node.member, timeoutMs: 30_000 }));
+      const member = await memberFor(lb, node, settings.config);
+      did('added to the LB (disabled)', await acts.lbAddMember({ lb, member, state: 'disabled' }));
+      did('enabled in the LB', await acts.lbEnable({ lb, member, timeoutMs: 30_000 }));
     }
     if (input.license) {
       phase('license');

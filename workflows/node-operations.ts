@@ -1,7 +1,7 @@
 import { defineSignal, proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { nonRetryableFailureTypes } from '../common/errors';
-import type { NodeInfo, NodesInput } from '../common/lb';
+import type { LbMember, LoadBalancerInput, NodeConfig, NodeInfo, NodesInput } from '../common/lb';
 import type { LicenseInput } from '../common/license';
 import type { StorageInput } from '../common/storage';
 import type { HostRecap, PlayInput } from '../common/play';
@@ -22,6 +22,21 @@ export const acts = proxyActivities<Activities>({
     nonRetryableErrorTypes: nonRetryableFailureTypes,
   },
 });
+
+/**
+ * The node as its LB is to know it. An Apache route the spec reads from the node's own config
+ * (`routeFromConfig`) is read there, once the node has started; otherwise the spec's member name.
+ */
+export async function memberFor(
+  lb: LoadBalancerInput,
+  node: NodeInfo,
+  config: NodeConfig | undefined,
+): Promise<LbMember> {
+  const key = lb.kind === 'apache' ? lb.apache.routeFromConfig : undefined;
+  if (!key || !config) return node.member;
+  const route = await acts.nodeConfigValue({ node: node.target, path: config.path, key });
+  return { ...node.member, name: route };
+}
 
 export type NodePhase =
   | 'waiting'

@@ -2,6 +2,18 @@ import type { ResolvedAppConfigHook } from '../../common/db';
 import type { HostTarget } from '../../common/hosts';
 import { module, type DbContext } from './context';
 
+/** The hook's value with the primary filled in; without failover hosts (older histories) only the primary's address. */
+export function appConfigValue(
+  template: string,
+  primary: { name: string; address: string },
+  failoverHosts: string[] = [primary.address],
+): string {
+  return template
+    .replace(/\{\{\s*failover_hosts\s*\}\}/g, failoverHosts.join(','))
+    .replace(/\{\{\s*primary_address\s*\}\}/g, primary.address)
+    .replace(/\{\{\s*primary\s*\}\}/g, primary.name);
+}
+
 /** Application nodes told where the primary is. */
 export function appConfigActivities({ pool, hooks }: DbContext) {
   return {
@@ -10,11 +22,11 @@ export function appConfigActivities({ pool, hooks }: DbContext) {
       hook: ResolvedAppConfigHook;
       host: HostTarget;
       primary: { name: string; address: string };
+      /** address:port of the primary, then of every other member; absent in older histories. */
+      failoverHosts?: string[];
     }): Promise<{ changed: boolean }> {
       const { hook } = input;
-      const value = hook.value
-        .replace(/\{\{\s*primary_address\s*\}\}/g, input.primary.address)
-        .replace(/\{\{\s*primary\s*\}\}/g, input.primary.name);
+      const value = appConfigValue(hook.value, input.primary, input.failoverHosts);
       const result =
         hook.format === 'properties'
           ? await module(

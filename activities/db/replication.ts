@@ -198,7 +198,17 @@ export function replicationActivities({ pool, hooks, withMember }: DbContext) {
     }): Promise<{ replicatedMs: Record<string, number> }> {
       const started = Date.now();
       const ident = quoteIdentifier(input.name);
-      await withMember(input.primary, (sql) => sql.exec(`CREATE DATABASE IF NOT EXISTS ${ident}`));
+      await withMember(input.primary, async (sql) => {
+        // An admin account writes through read_only: a canary on a replica would be an errant
+        // transaction that breaks its replication, so only a writable server gets one.
+        const row = await sql.one('SELECT @@GLOBAL.read_only AS ro');
+        if (Number(row?.ro) !== 0)
+          throw ApplicationFailure.nonRetryable(
+            `${input.primary.name} is read-only: not the primary, so no canary is written there`,
+            FailureTypes.Refused,
+          );
+        await sql.exec(`CREATE DATABASE IF NOT EXISTS ${ident}`);
+      });
       const seen: Record<string, number> = {};
       const waitFor = async (present: boolean) => {
         for (const replica of input.replicas) {

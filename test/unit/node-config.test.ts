@@ -18,6 +18,7 @@ database.pool.max=20
 const config: NodeConfig = {
   path: '/opt/app/conf/server.properties',
   nodeSpecific: ['hostname', 'nick', 'nodeid', 'bind.address'],
+  mayDiffer: [],
   set: {
     hostname: '{{ inventory_hostname }}',
     nick: 'node-{{inventory_hostname}}',
@@ -93,6 +94,17 @@ cluster.port=7800
     ]);
   });
 
+  it('keeps the nodeid the node generated at its first start, so a second join changes nothing', () => {
+    const first = deriveNodeConfig(REFERENCE, config, app4);
+    const started = `${first}nodeid=1d5f0c3e-4b2a-4e8f-9c61-2a7b3d9e0f55\n`;
+    expect(deriveNodeConfig(REFERENCE, config, app4, started)).toBe(started);
+  });
+
+  it("drops a nodeid that is only a copy of the reference's", () => {
+    const copied = `${deriveNodeConfig(REFERENCE, config, app4)}nodeid=7f3c2a90-5b1e-4d2c-9a77-0e5b8c1d2f44\n`;
+    expect(deriveNodeConfig(REFERENCE, config, app4, copied)).toBe(deriveNodeConfig(REFERENCE, config, app4));
+  });
+
   it('has no drift from a clustered reference', () => {
     const reference = deriveNodeConfig(REFERENCE, config, {
       inventory_hostname: 'app1',
@@ -119,6 +131,26 @@ debug=true
       { key: 'debug', reference: undefined, node: 'true' },
       { key: 'port', reference: '8080', node: '8081' },
     ]);
+  });
+
+  it('ignores the keys that may differ per node, which a joining node still copies', () => {
+    const usage = { ...config, mayDiffer: ['database.url', 'database.pool.max'] };
+    expect(configDrift(REFERENCE, node, usage)).toEqual([
+      { key: 'debug', reference: undefined, node: 'true' },
+      { key: 'port', reference: '8080', node: '8081' },
+    ]);
+    expect(deriveNodeConfig(REFERENCE, usage, app4)).toContain(
+      'database.url=jdbc:mysql://10.77.0.20:3306/app',
+    );
+  });
+
+  it("keeps a joined node's own value of a key that may differ when its config is derived again", () => {
+    const usage = { ...config, mayDiffer: ['database.pool.max'] };
+    const joined = deriveNodeConfig(REFERENCE, usage, app4).replace(
+      'database.pool.max=20',
+      'database.pool.max=50',
+    );
+    expect(deriveNodeConfig(REFERENCE, usage, app4, joined)).toBe(joined);
   });
 
   it('is empty for the same settings in another order and with other comments', () => {

@@ -228,6 +228,23 @@ describe('cluster spec: nodes and load balancer', () => {
     ]);
   });
 
+  it('refuses an Apache route read from a server config the spec does not name', () => {
+    const apache = lb({ kind: 'apache', config: '/etc/apache2/conf-available/app-members.conf' });
+    expect(
+      nodeProblems(
+        spec({ nodes: nodes(), loadBalancer: { ...apache, apache: { routeFromConfig: 'nodeid' } } }),
+      ),
+    ).toEqual(['loadBalancer.apache.routeFromConfig: needs nodes.config, the file the route is read from']);
+    expect(
+      nodeProblems(
+        spec({
+          nodes: nodes({ config: { path: '/opt/app/PowerFolder.config' } }),
+          loadBalancer: { ...apache, apache: { routeFromConfig: 'nodeid' } },
+        }),
+      ),
+    ).toEqual([]);
+  });
+
   it('refuses to remove a node that is not one, to roll unknown nodes, and to join a host missing from the inventory', () => {
     const file = spec({ nodes: nodes(), loadBalancer: lb() });
     expect(nodeProblems(file, { node: 'db2' }, 'node-remove')).toEqual([

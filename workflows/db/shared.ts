@@ -137,6 +137,10 @@ export async function updateAppConfig(
           hook,
           host,
           primary: { name: primary.name, address: primary.address },
+          // A JDBC failover URL lists the primary first, then the others (seed 000).
+          failoverHosts: [primary, ...input.members.filter((m) => m.name !== primary.name)].map(
+            (m) => `${m.address}:${input.settings.port}`,
+          ),
         });
         if (r.changed) t.changed(host.name, `${hook.path}: ${hook.key} -> ${primary.name}`);
       }),

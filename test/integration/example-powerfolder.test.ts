@@ -1,0 +1,219 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { ChildProcess } from 'node:child_process';
+import { Client, Connection } from '@temporalio/client';
+import { down, hostAddress, up } from '../../lab/hosts';
+import type { ClusterSetupResult } from '../../workflows/cluster';
+import type { NodeOperationResult, RollingResult } from '../../workflows/node-operations';
+import { clusterflowCli, clusterflowJson, EXAMPLES_DIR, exampleSpec } from '../fixtures/examples';
+import { steadyLoad } from '../fixtures/http-load';
+import { historyText, onHost, startPausedWorker, testSettings } from './helpers';
+
+// examples/powerfolder (seed 000) as a PowerFolder administrator runs it, through the CLI, on its
+// own lab hosts: set up from scratch, a rolling maintenance under steady HTTP load through Apache,
+// a node joined, drift found and fixed, a database switchover, the whole setup re-run, a node
+// removed. The server is the lab's stand-in (Tomcat 10 with the example's web app).
+
+const HOSTS = ['pflb1', 'pfdb1', 'pfdb2', 'pffs1', 'pffs2', 'pfnode1', 'pfnode2', 'pfnode3'];
+const CONFIG = '/opt/powerfolder/PowerFolder.config';
+const SPEC = path.join(EXAMPLES_DIR, 'powerfolder/cluster.yml');
+const settings = testSettings();
+const dir = mkdtempSync(path.join(os.tmpdir(), 'cf-pf-'));
+const SECRETS = {
+  CF_PF_DB_ADMIN: `adm-${randomBytes(8).toString('hex')}`,
+  CF_PF_DB_REPL: `repl-${randomBytes(8).toString('hex')}`,
+  CF_PF_DB_APP: `app-${randomBytes(8).toString('hex')}`,
+};
+Object.assign(process.env, SECRETS);
+const env = { TEMPORAL_ADDRESS: settings.address, CLUSTERFLOW_TASK_QUEUE: settings.taskQueue };
+const run = <T>(...args: string[]) => clusterflowJson<T>(args, env);
+
+/** The README's way to grow: pfnode3 mounts the folders and gets database.url, then joins; afterwards it is a node. */
+const growing = exampleSpec('powerfolder', {
+  dir,
+  name: 'growing',
+  edit: (doc) => {
+    doc.storage?.clients.hosts.push('pfnode3');
+    doc.database?.appConfig?.[0].hosts.push('pfnode3');
+  },
+});
+const grown = exampleSpec('powerfolder', {
+  dir,
+  name: 'grown',
+  edit: (doc) => {
+    doc.storage?.clients.hosts.push('pfnode3');
+    doc.database?.appConfig?.[0].hosts.push('pfnode3');
+    doc.nodes.hosts.push('pfnode3');
+  },
+});
+
+const config = (node: string, key: string) =>
+  onHost(node, `sed -n 's/^${key.replace(/\./g, '\\.')}=//p' ${CONFIG}`);
+/** BalancerMember lines of balancer://pfcluster as address -> route. */
+const members = () =>
+  Object.fromEntries(
+    [
+      ...onHost('pflb1', 'cat /etc/apache2/conf-available/pfcluster.conf').matchAll(
+        /BalancerMember "http:\/\/([\d.]+):8080" route=(\S+)/g,
+      ),
+    ].map((m) => [m[1], m[2]]),
+  );
+/** n requests through Apache with one cookie jar: which node answered each, and the session's count. */
+const session = (n: number) =>
+  onHost(
+    'pflb1',
+    `rm -f /tmp/jar; for i in $(seq ${n}); do curl -s -b /tmp/jar -c /tmp/jar http://127.0.0.1/ | grep -E '^(nick|session.requests)=' | tr '\\n' ' '; echo; done`,
+  ).split('\n');
+
+let worker: ChildProcess;
+let client: Client;
+
+beforeAll(async () => {
+  await down(HOSTS);
+  await up(HOSTS);
+  worker = await startPausedWorker(settings, '');
+  client = new Client({ connection: await Connection.connect({ address: settings.address }) });
+}, 300_000);
+
+afterAll(async () => {
+  worker?.kill('SIGKILL');
+  await client?.connection.close();
+  if (!process.env.CLUSTERFLOW_KEEP_STACK) await down(HOSTS);
+}, 180_000);
+
+describe('the PowerFolder example (seed 000)', () => {
+  it('validates as shipped', async () => {
+    const r = await clusterflowCli(['validate', '-f', SPEC], env);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+  });
+
+  it('sets up the cluster on fresh hosts: storage, database, the first node, the further node, Apache with route=<nodeid>', async () => {
+    const r = await run<ClusterSetupResult>('run', 'cluster-setup', '-f', SPEC, '--wait');
+    expect(r.failures).toEqual([]);
+    expect(r.steps.map((s) => [s.step, s.status])).toEqual([
+      ['storage export', 'changed'],
+      ['replication bootstrap', 'changed'],
+      ['first node', 'changed'],
+      ['further nodes', 'changed'],
+      ['load balancer members', 'changed'],
+      ['verification', 'ok'],
+    ]);
+    // Each member's route is the nodeid the node wrote at its first start; they differ.
+    const ids = ['pfnode1', 'pfnode2'].map((n) => config(n, 'nodeid'));
+    expect(ids[0]).toMatch(/^[0-9a-f]{32}$/);
+    expect(ids[1]).not.toBe(ids[0]);
+    expect(members()).toEqual({ [hostAddress('pfnode1')]: ids[0], [hostAddress('pfnode2')]: ids[1] });
+    // The further node is the first node's file with its own hostname and nick, and the cluster keys.
+    expect(config('pfnode2', 'hostname')).toBe('pfnode2');
+    expect(config('pfnode2', 'nick')).toBe('pfnode2');
+    expect(config('pfnode2', 'folders.mount.dynamic')).toBe('true');
+    expect(config('pfnode2', 'database.url')).toBe(config('pfnode1', 'database.url'));
+    expect(config('pfnode1', 'database.url')).toMatch(
+      new RegExp(
+        `^jdbc:mysql://${hostAddress('pfdb1')}:3306,${hostAddress('pfdb2')}:3306/powerfolder\\?failOverReadOnly=false`,
+      ),
+    );
+    // A session sticks to its node (the rpcid cookie ends in .<nodeid>).
+    const seen = session(4);
+    expect(new Set(seen.map((l) => l.split(' ')[0])).size).toBe(1);
+    expect(seen.map((l) => l.split(' ')[1])).toEqual([
+      'session.requests=1',
+      'session.requests=2',
+      'session.requests=3',
+      'session.requests=4',
+    ]);
+    // Same storage path, same owner and ids everywhere; each node's server_maintenance folder its own.
+    for (const n of ['pfnode1', 'pfnode2']) {
+      expect(
+        onHost(
+          n,
+          'findmnt -n -o FSTYPE /srv/powerfolder; stat -c %u:%g /srv/powerfolder; id -u powerfolder; id -g powerfolder',
+        ),
+      ).toBe('fuse.glusterfs\n1500:1500\n1500\n1500');
+      expect(onHost(n, 'findmnt -n -o TARGET -T /opt/powerfolder/server_maintenance')).toBe('/');
+    }
+    // The database password reached the nodes' config from the worker, never the history.
+    expect(config('pfnode2', 'database.password')).toBe(SECRETS.CF_PF_DB_APP);
+    const history = await historyText(client, r.workflowId);
+    for (const secret of Object.values(SECRETS)) expect(history).not.toContain(secret);
+  }, 600_000);
+
+  it('rolls a maintenance through both nodes under steady HTTP load with no failed request', async () => {
+    const load = steadyLoad(`http://${hostAddress('pflb1')}/`);
+    const r = await run<RollingResult>('run', 'rolling-maintenance', '-f', SPEC, '--wait');
+    const report = await load.stop();
+    expect(r.nodes.map((n) => [n.node, n.outcome])).toEqual([
+      ['pfnode1', 'done'],
+      ['pfnode2', 'done'],
+    ]);
+    expect(report.failures).toEqual([]);
+    expect(report.failed).toBe(0);
+    expect(Object.keys(report.byNode).sort()).toEqual(['pfnode1', 'pfnode2']);
+    console.log(`powerfolder rolling maintenance: ${report.requests} requests, ${report.failed} failed`);
+  }, 300_000);
+
+  it("joins a third node from the first node's Server Configuration File, its own nodeid its route; a second join changes nothing", async () => {
+    const joined = await run<NodeOperationResult>('node', 'join', 'pfnode3', '-f', growing);
+    expect(joined.changes.join('\n')).toMatch(/PowerFolder.config derived from pfnode1/);
+    const id = config('pfnode3', 'nodeid');
+    expect(id).toMatch(/^[0-9a-f]{32}$/);
+    expect(members()[hostAddress('pfnode3')]).toBe(id);
+    expect(config('pfnode3', 'nick')).toBe('pfnode3');
+    const again = await run<NodeOperationResult>('node', 'join', 'pfnode3', '-f', growing);
+    expect(again.changes).toEqual([]);
+    expect(config('pfnode3', 'nodeid')).toBe(id);
+  }, 300_000);
+
+  it('finds a hand-changed setting as drift, not the keys the guide never syncs, and fixes it', async () => {
+    onHost(
+      'pfnode2',
+      `sed -i 's/^folder.watcher.enabled=false/folder.watcher.enabled=true/; s/^database.username=.*/database.username=pf2/' ${CONFIG}`,
+    );
+    const found = await run<{ drift: Record<string, { key: string }[]> }>(
+      'run',
+      'config-drift',
+      '-f',
+      grown,
+      '--wait',
+    );
+    expect(found.drift.pfnode2.map((d) => d.key)).toEqual(['folder.watcher.enabled']);
+    expect(found.drift.pfnode3).toEqual([]);
+    await run('run', 'config-drift', '-f', grown, '--wait', '--fix');
+    expect(config('pfnode2', 'folder.watcher.enabled')).toBe('false');
+    expect(config('pfnode2', 'database.username')).toBe('pf2');
+  }, 300_000);
+
+  it("switches the database over: every node's database.url names the new primary first, and the app still serves", async () => {
+    const r = await clusterflowCli(['db', 'switchover', '--to', 'pfdb2', '-f', grown], env);
+    expect([r.code, r.stdout]).toEqual([0, expect.stringMatching(/pfdb2\s+changed=1/)]);
+    const url = `jdbc:mysql://${hostAddress('pfdb2')}:3306,${hostAddress('pfdb1')}:3306/powerfolder?`;
+    for (const n of ['pfnode1', 'pfnode2', 'pfnode3'])
+      expect(config(n, 'database.url').startsWith(url)).toBe(true);
+    const served = onHost('pflb1', 'curl -s -f http://127.0.0.1/');
+    expect(served).toContain(`database.url=${url}`);
+  }, 300_000);
+
+  it('re-runs the whole setup on the converged cluster: no change, verified against the primary of now', async () => {
+    const r = await run<ClusterSetupResult>('run', 'cluster-setup', '-f', grown, '--wait');
+    expect(r.failures).toEqual([]);
+    expect(r.changed).toBe(false);
+    for (const h of HOSTS) expect(r.recap[h]).toMatchObject({ changed: 0, failed: 0 });
+    expect(r.verification.map((v) => [v.check, v.ok])).toEqual([
+      ['HTTP through pflb1', true],
+      ['replication', true],
+      ['shared storage', true],
+    ]);
+    expect(r.verification[1].detail).toMatch(/^written on pfdb2/);
+  }, 600_000);
+
+  it('removes a node: out of Apache first, then stopped', async () => {
+    const removed = await run<NodeOperationResult>('node', 'remove', 'pfnode3', '-f', grown);
+    expect(removed.changes.join('\n')).toMatch(/removed from the LB on pflb1/);
+    expect(Object.keys(members()).sort()).toEqual([hostAddress('pfnode1'), hostAddress('pfnode2')].sort());
+    expect(onHost('pfnode3', 'systemctl is-active powerfolder || true')).not.toBe('active');
+    expect(new Set(session(6).map((l) => l.split(' ')[0]))).not.toContain('nick=pfnode3');
+  }, 300_000);
+});
