@@ -2,7 +2,8 @@
  * `npm run demo`: the embedded default stack (Temporal dev server + UI, an eight-host lab, a
  * worker), then the demo cluster (examples/demo/cluster.yml) set up with `cluster-setup` and
  * given one `rolling-maintenance`, both through the real CLI with live progress. Leaves
- * everything up to explore; `npm run demo -- --down` stops what it started.
+ * everything up to explore; `npm run demo -- --down` stops what it started. `--example NAME`
+ * does the same for one of the vendor-guide examples (scripts/examples.ts).
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -13,25 +14,43 @@ import { devServerConfig, startDevServer, stopDevServer } from '../lab/devserver
 import { down, labFiles, up } from '../lab/hosts';
 import { REPO_ROOT, STATE_DIR } from '../lab/paths';
 import { processMatches, stopProcess } from '../lab/sh';
+import { EXAMPLES } from './examples';
 
-const DEMO_HOSTS = ['lb1', 'db1', 'db2', 'fs1', 'fs2', 'app1', 'app2', 'app3'];
-const SPEC = 'examples/demo/cluster.yml';
+const exampleName = (() => {
+  const at = process.argv.indexOf('--example');
+  return at < 0 ? 'demo' : process.argv[at + 1];
+})();
+if (!Object.hasOwn(EXAMPLES, exampleName ?? '')) {
+  console.error(`demo: --example takes one of ${Object.keys(EXAMPLES).join(', ')}`);
+  process.exit(2);
+}
+const EXAMPLE = EXAMPLES[exampleName];
+const DEMO_HOSTS = EXAMPLE.hosts;
+const SPEC = EXAMPLE.spec;
 const workerPidFile = path.join(STATE_DIR, 'worker.pid');
 const workerLog = path.join(STATE_DIR, 'worker.log');
 /** The demo's database passwords: made once, kept only here (mode 0600), given to the worker's environment. */
 const secretsFile = path.join(STATE_DIR, 'demo-secrets.json');
-const SECRET_NAMES = ['CF_DEMO_DB_ADMIN', 'CF_DEMO_DB_REPL', 'CF_DEMO_DB_APP'];
+const SECRET_NAMES = Object.values(EXAMPLES).flatMap((e) => e.secrets);
 const WORKER_MARKER = 'clusterflow.js';
 /** Written once the demo's hosts are up: hosts of the same names without it (e.g. left by tests) are rebuilt fresh. */
-const labMarker = path.join(STATE_DIR, 'demo-lab.json');
+const labMarker = path.join(
+  STATE_DIR,
+  exampleName === 'demo' ? 'demo-lab.json' : `demo-lab-${exampleName}.json`,
+);
 const CLI = path.join(REPO_ROOT, 'bin/clusterflow.js');
 
-function demoSecrets(): Record<string, string> {
-  if (existsSync(secretsFile)) return JSON.parse(readFileSync(secretsFile, 'utf8')) as Record<string, string>;
-  const secrets = Object.fromEntries(SECRET_NAMES.map((n) => [n, randomBytes(18).toString('base64url')]));
+function demoSecrets(): { secrets: Record<string, string>; added: boolean } {
+  const kept = existsSync(secretsFile)
+    ? (JSON.parse(readFileSync(secretsFile, 'utf8')) as Record<string, string>)
+    : {};
+  if (SECRET_NAMES.every((n) => kept[n])) return { secrets: kept, added: false };
+  const secrets = Object.fromEntries(
+    SECRET_NAMES.map((n) => [n, kept[n] ?? randomBytes(18).toString('base64url')]),
+  );
   mkdirSync(STATE_DIR, { recursive: true });
   writeFileSync(secretsFile, JSON.stringify(secrets), { mode: 0o600 });
-  return secrets;
+  return { secrets, added: true };
 }
 
 function recordedWorker(): number | undefined {
@@ -40,13 +59,17 @@ function recordedWorker(): number | undefined {
 }
 
 async function startWorker(): Promise<void> {
-  if (recordedWorker()) return;
+  const { secrets, added } = demoSecrets();
+  const running = recordedWorker();
+  if (running && !added) return;
+  // A worker started before these secrets existed lacks them in its environment.
+  if (running) await stopProcess(running, WORKER_MARKER);
   mkdirSync(STATE_DIR, { recursive: true });
   const log = openSync(workerLog, 'a');
   const child = spawn(process.execPath, [CLI, 'worker'], {
     detached: true,
     stdio: ['ignore', log, log],
-    env: { ...process.env, ...demoSecrets() },
+    env: { ...process.env, ...secrets },
   });
   closeSync(log);
   child.unref();
@@ -102,15 +125,15 @@ async function demoUp(): Promise<void> {
   if (cli(['validate', '-f', SPEC]) !== 0) throw new Error(`${SPEC} is not valid`);
   const setup = runAndWatch('cluster-setup');
   const maintenance = setup.ok ? runAndWatch('rolling-maintenance') : undefined;
-  const list = `${ui}/namespaces/default/workflows?query=${encodeURIComponent(`ClusterName="demo"`)}`;
+  const list = `${ui}/namespaces/default/workflows?query=${encodeURIComponent(`ClusterName="${exampleName}"`)}`;
   console.log(`
 demo: ${setup.ok && maintenance?.ok ? 'done' : 'FAILED'} in ${((Date.now() - started) / 1000).toFixed(1)} s (cluster-setup ${setup.seconds.toFixed(1)} s${maintenance ? `, rolling-maintenance ${maintenance.seconds.toFixed(1)} s` : ''}). Everything stays up for you to explore:
   the demo's workflows      ${list}
   cluster-setup             ${setup.link}${maintenance ? `\n  rolling-maintenance       ${maintenance.link}` : ''}
   the spec (copy it)        ${SPEC}
   lab inventory             ${labFiles.inventory}
-  through the LB            npx clusterflow-lab exec lb1 'curl -si http://127.0.0.1/'
-  a shell on a host         npx clusterflow-lab ssh app1
+  through the LB            npx clusterflow-lab exec ${EXAMPLE.lb} 'curl -si http://127.0.0.1/'
+  a shell on a host         npx clusterflow-lab ssh ${EXAMPLE.node}
   again (changes nothing)   npx clusterflow run cluster-setup -f ${SPEC} --wait
   schedule maintenance      npx clusterflow schedule create rolling-maintenance -f ${SPEC} --cron '0 3 * * 0'
   stop it all               npm run demo -- --down`);

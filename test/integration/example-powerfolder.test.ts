@@ -1,13 +1,21 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { Client, Connection } from '@temporalio/client';
+import { parse } from 'yaml';
 import { down, hostAddress, up } from '../../lab/hosts';
 import type { ClusterSetupResult } from '../../workflows/cluster';
 import type { NodeOperationResult, RollingResult } from '../../workflows/node-operations';
-import { clusterflowCli, clusterflowJson, EXAMPLES_DIR, exampleSpec } from '../fixtures/examples';
+import {
+  clusterflowCli,
+  clusterflowJson,
+  EXAMPLES_DIR,
+  exampleSpec,
+  type ExampleSpec,
+} from '../fixtures/examples';
+import { EXAMPLES } from '../../scripts/examples';
 import { steadyLoad } from '../fixtures/http-load';
 import { historyText, onHost, startPausedWorker, testSettings } from './helpers';
 
@@ -16,7 +24,7 @@ import { historyText, onHost, startPausedWorker, testSettings } from './helpers'
 // a node joined, drift found and fixed, a database switchover, the whole setup re-run, a node
 // removed. The server is the lab's stand-in (Tomcat 10 with the example's web app).
 
-const HOSTS = ['pflb1', 'pfdb1', 'pfdb2', 'pffs1', 'pffs2', 'pfnode1', 'pfnode2', 'pfnode3'];
+const HOSTS = EXAMPLES.powerfolder.hosts;
 const CONFIG = '/opt/powerfolder/PowerFolder.config';
 const SPEC = path.join(EXAMPLES_DIR, 'powerfolder/cluster.yml');
 const settings = testSettings();
@@ -84,10 +92,21 @@ afterAll(async () => {
 }, 180_000);
 
 describe('the PowerFolder example (seed 000)', () => {
-  it('validates as shipped', async () => {
+  it("validates as shipped, and with the README's nginx load balancer instead of Apache", async () => {
     const r = await clusterflowCli(['validate', '-f', SPEC], env);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
+    const nginx = exampleSpec('powerfolder', {
+      dir,
+      name: 'nginx',
+      edit: (doc) => {
+        const readme = readFileSync(path.join(EXAMPLES_DIR, 'powerfolder/README.md'), 'utf8');
+        const section = /```yaml\n(loadBalancer:[\s\S]*?)```/.exec(readme)?.[1] ?? '';
+        doc.loadBalancer = (parse(section) as { loadBalancer: ExampleSpec['loadBalancer'] }).loadBalancer;
+        doc.loadBalancer.install = path.join(EXAMPLES_DIR, 'powerfolder', String(doc.loadBalancer.install));
+      },
+    });
+    expect(await clusterflowCli(['validate', '-f', nginx], env)).toMatchObject({ code: 0, stderr: '' });
   });
 
   it('sets up the cluster on fresh hosts: storage, database, the first node, the further node, Apache with route=<nodeid>', async () => {

@@ -233,3 +233,26 @@ describe('nginx driver', () => {
     expect(fake.commands).toEqual(['nginx -t -q', 'nginx -s reload', 'nginx -t -q', 'nginx -s reload']);
   });
 });
+
+describe("seed 000's nginx upstream (examples/powerfolder)", () => {
+  const GUIDE = `upstream pfcluster {
+    ip_hash;
+    server 10.77.0.16:8080;
+    server 10.77.0.17:8080 down;
+    keepalive 100;
+}
+`;
+
+  it('adds a node after the last server, keeping ip_hash and keepalive where they are', () => {
+    expect(configWithMember(GUIDE, 'pfcluster', member('pfnode3', '10.77.0.18'), 'disabled')).toBe(
+      GUIDE.replace('8080 down;\n', '8080 down;\n    server 10.77.0.18:8080 down;\n'),
+    );
+  });
+
+  it('takes a node out and back by its down flag alone', () => {
+    const pfnode1 = member('pfnode1', '10.77.0.16');
+    const out = configWithState(GUIDE, 'pfcluster', pfnode1, 'disabled');
+    expect(out).toBe(GUIDE.replace('10.77.0.16:8080;', '10.77.0.16:8080 down;'));
+    expect(configWithState(out, 'pfcluster', pfnode1, 'ready')).toBe(GUIDE);
+  });
+});
