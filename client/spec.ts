@@ -238,9 +238,13 @@ export function nodesInput(
     for (const key of Object.keys(lbSection.members))
       if (!names.includes(key) && key !== options.joining && !expand(inv, key))
         problems.push(`loadBalancer.members.${key}: not a node`);
-    if (lbSection.kind === 'apache' && lbSection.apache.routeFromConfig && !section.config)
+    if (
+      lbSection.kind === 'apache' &&
+      typeof lbSection.apache.routeFromConfig === 'string' &&
+      !section.config
+    )
       problems.push(
-        'loadBalancer.apache.routeFromConfig: needs nodes.config, the file the route is read from',
+        'loadBalancer.apache.routeFromConfig: a key of nodes.config, which the spec does not have (or give { path, key })',
       );
     loadBalancer = { ...omit(lbSection, ['hosts', 'members']), hosts: lbHosts.map((h) => targetFor(inv, h)) };
   }

@@ -43,7 +43,8 @@ export function validateSpec(file: string, options: { inventory?: string } = {})
       check();
     } catch (err) {
       if (!(err instanceof SpecError)) throw err;
-      problems.push(...err.problems);
+      // Two checks reading the same section (nodes, then setup playbooks) report it once.
+      problems.push(...err.problems.filter((p) => !problems.includes(p)));
     }
   }
   if (spec.loadBalancer && !spec.nodes) problems.push('loadBalancer: needs a nodes section (its members)');

@@ -21,8 +21,11 @@ const Seconds = z.number().positive();
 export const ApplicationGrantSchema = z.strictObject({
   user: SqlName,
   password: SecretRefSchema,
-  /** The application's schema; created on the primary if missing. */
-  database: SqlName,
+  /**
+   * The application's schema, created on the primary if missing; `'*'`: every database, created
+   * by the application itself (seed 002's `GRANT ALL PRIVILEGES ON *.*` for Open-Xchange).
+   */
+  database: z.union([SqlName, z.literal('*')]),
   privileges: z
     .string()
     .regex(/^[A-Z ,]+$/, 'privileges are upper-case words like "ALL PRIVILEGES" or "SELECT, INSERT"')

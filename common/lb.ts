@@ -48,14 +48,26 @@ export const LoadBalancerSectionSchema = z
           .string()
           .regex(/^https?:\/\/[A-Za-z0-9.:[\]-]+\/[A-Za-z0-9/_.-]*$/, 'an http(s) URL')
           .default('http://127.0.0.1/balancer-manager'),
+        /** Members are `http://node:port` (mod_proxy_http) or `ajp://node:port` (mod_proxy_ajp, seed 002). */
+        protocol: z.enum(['http', 'ajp']).default('http'),
+        /** Worker parameters written on each member clusterflow adds, e.g. `smax=0 ttl=60 retry=5 loadfactor=50`. */
+        memberParams: z
+          .string()
+          .regex(
+            /^([a-z]+=[A-Za-z0-9.+-]+)( [a-z]+=[A-Za-z0-9.+-]+)*$/,
+            'key=value pairs separated by spaces',
+          )
+          .refine((p) => !/(^| )(route|status)=/.test(p), "route and status are clusterflow's to set")
+          .optional(),
         /**
-         * Each member's route is this key of the node's own server config (nodes.config.path),
-         * read once the node has started: seed 000's `route=<node_id>`, the nodeid the product
-         * writes at its first start. Without it the route is the member name.
+         * Each member's route is a key of the node's own config, read once the node has started:
+         * a key of nodes.config.path (seed 000's `route=<node_id>`, the nodeid the product writes
+         * at its first start), or `{ path, key }` of another file (seed 002's AJP_JVM_ROUTE, which
+         * the node's installer writes). Without it the route is the member name.
          */
-        routeFromConfig: ConfigKey.optional(),
+        routeFromConfig: z.union([ConfigKey, z.strictObject({ path: AbsPath, key: ConfigKey })]).optional(),
       })
-      .default({ managerUrl: 'http://127.0.0.1/balancer-manager' }),
+      .default({ managerUrl: 'http://127.0.0.1/balancer-manager', protocol: 'http' }),
     lvs: z
       .strictObject({
         forwarding: z.enum(['masquerading', 'gatewaying', 'ipip']).default('masquerading'),

@@ -11,10 +11,10 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, write
 import path from 'node:path';
 import { temporalSettings, waitForWorker } from '../client/connection';
 import { devServerConfig, startDevServer, stopDevServer } from '../lab/devserver';
-import { down, labFiles, up } from '../lab/hosts';
+import { down, labFiles, sshArgs, up } from '../lab/hosts';
 import { REPO_ROOT, STATE_DIR } from '../lab/paths';
 import { processMatches, stopProcess } from '../lab/sh';
-import { EXAMPLES } from './examples';
+import { copySpec, EXAMPLES } from './examples';
 
 const exampleName = (() => {
   const at = process.argv.indexOf('--example');
@@ -95,9 +95,12 @@ function cli(args: string[]): number {
 }
 
 /** `run <operation>`, then `watch` it: the ID and UI link first, live progress, the result at the end. */
-function runAndWatch(operation: string): { ok: boolean; workflowId: string; link: string; seconds: number } {
+function runAndWatch(
+  operation: string,
+  spec = SPEC,
+): { ok: boolean; workflowId: string; link: string; seconds: number } {
   const started = Date.now();
-  const args = ['run', operation, '-f', SPEC, '--json'];
+  const args = ['run', operation, '-f', spec, '--json'];
   console.log(`\n$ npx clusterflow ${args.slice(0, -1).join(' ')}`);
   const run = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8' });
   if (run.status !== 0) throw new Error(`run ${operation} failed: ${run.stderr || run.stdout}`);
@@ -123,8 +126,27 @@ async function demoUp(): Promise<void> {
   console.log(`demo: worker polling (log: ${workerLog})`);
 
   if (cli(['validate', '-f', SPEC]) !== 0) throw new Error(`${SPEC} is not valid`);
-  const setup = runAndWatch('cluster-setup');
-  const maintenance = setup.ok ? runAndWatch('rolling-maintenance') : undefined;
+  // Where this kernel stops a section (no NFS client), that section's operation runs up to the
+  // line and says so; the rest of the cluster is set up from a copy of the spec without it.
+  let spec = SPEC;
+  const line = EXAMPLE.kernelLine;
+  if (line) {
+    if (line.prepare) {
+      const ssh = spawnSync('ssh', [...sshArgs(line.prepare.host), '--', line.prepare.command], {
+        encoding: 'utf8',
+      });
+      if (ssh.status !== 0) throw new Error(`${line.prepare.host}: ${line.prepare.command}: ${ssh.stderr}`);
+    }
+    const stopped = runAndWatch(line.operation);
+    spec = copySpec(SPEC, path.join(STATE_DIR, `${exampleName}-without-${line.section}.yml`), (doc) => {
+      delete doc[line.section];
+    });
+    console.log(
+      `\ndemo: ${line.operation} ${stopped.ok ? 'ran' : 'stopped at the kernel line (above)'}; the rest from ${spec}, the spec without ${line.section}:`,
+    );
+  }
+  const setup = runAndWatch('cluster-setup', spec);
+  const maintenance = setup.ok ? runAndWatch('rolling-maintenance', spec) : undefined;
   const list = `${ui}/namespaces/default/workflows?query=${encodeURIComponent(`ClusterName="${exampleName}"`)}`;
   console.log(`
 demo: ${setup.ok && maintenance?.ok ? 'done' : 'FAILED'} in ${((Date.now() - started) / 1000).toFixed(1)} s (cluster-setup ${setup.seconds.toFixed(1)} s${maintenance ? `, rolling-maintenance ${maintenance.seconds.toFixed(1)} s` : ''}). Everything stays up for you to explore:
@@ -134,9 +156,9 @@ demo: ${setup.ok && maintenance?.ok ? 'done' : 'FAILED'} in ${((Date.now() - sta
   lab inventory             ${labFiles.inventory}
   through the LB            npx clusterflow-lab exec ${EXAMPLE.lb} 'curl -si http://127.0.0.1/'
   a shell on a host         npx clusterflow-lab ssh ${EXAMPLE.node}
-  again (changes nothing)   npx clusterflow run cluster-setup -f ${SPEC} --wait
-  schedule maintenance      npx clusterflow schedule create rolling-maintenance -f ${SPEC} --cron '0 3 * * 0'
-  stop it all               npm run demo -- --down`);
+  again (changes nothing)   npx clusterflow run cluster-setup -f ${spec} --wait
+  schedule maintenance      npx clusterflow schedule create rolling-maintenance -f ${spec} --cron '0 3 * * 0'
+  stop it all               npm run demo -- ${exampleName === 'demo' ? '' : `--example ${exampleName} `}--down`);
   process.exitCode = setup.ok && maintenance?.ok ? 0 : 1;
 }
 

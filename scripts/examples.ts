@@ -1,3 +1,7 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { parse, stringify } from 'yaml';
+
 // The runnable examples `npm run demo -- --example NAME` sets up: each one's spec, its lab hosts
 // and the secrets its spec references (made up once for the lab, given to the worker).
 
@@ -11,6 +15,19 @@ export interface Example {
   node: string;
   /** What it shows, for the README's table and `--help`. */
   shows: string;
+  /**
+   * A section this lab's kernel stops (NFS mounts): the demo runs its own operation up to that
+   * line, then sets up the rest from a copy of the spec without it.
+   */
+  kernelLine?: {
+    section: 'storage';
+    operation: 'storage-export';
+    /**
+     * Run on a host first. The lab's root filesystem is an overlay, which gives nfs-ganesha no
+     * file handles: a tmpfs stands in for the real disk a real server exports.
+     */
+    prepare?: { host: string; command: string };
+  };
 }
 
 export const EXAMPLES: Record<string, Example> = {
@@ -31,4 +48,40 @@ export const EXAMPLES: Record<string, Example> = {
     shows:
       'seed 000: Apache mod_proxy_balancer with route=<nodeid>, the JDBC failover URL, further nodes from the first node’s config',
   },
+  'open-xchange': {
+    spec: 'examples/open-xchange/cluster.yml',
+    hosts: ['oxweb1', 'oxdb1', 'oxdb2', 'oxgw1', 'oxgw2', 'oxgw3'],
+    secrets: ['CF_OX_DB_ADMIN', 'CF_OX_DB_REPL', 'CF_OX_DB_APP'],
+    lb: 'oxweb1',
+    node: 'oxgw1',
+    kernelLine: {
+      section: 'storage',
+      operation: 'storage-export',
+      prepare: {
+        host: 'oxdb1',
+        command:
+          'mountpoint -q /var/opt/filestore || { mkdir -p /var/opt/filestore && mount -t tmpfs tmpfs /var/opt/filestore; }',
+      },
+    },
+    shows:
+      'seed 002: MySQL master/slave by file and position, Apache mod_proxy_ajp with the route each node’s installer wrote, the NFS filestore export (up to the kernel line)',
+  },
 };
+
+type Doc = Record<string, Record<string, unknown> | undefined>;
+
+/**
+ * Writes a copy of a spec to `file`: its playbook paths made absolute (so the copy runs from
+ * anywhere), then changed by `edit` (a section dropped, a host added).
+ */
+export function copySpec(spec: string, file: string, edit: (doc: Doc) => void = () => {}): string {
+  const base = path.dirname(path.resolve(spec));
+  const doc = parse(readFileSync(spec, 'utf8')) as Doc;
+  const nodes = doc.nodes as Doc | undefined;
+  for (const section of [doc.nodes, doc.loadBalancer, nodes?.maintenance])
+    for (const key of ['install', 'firstInstall', 'play'])
+      if (section && typeof section[key] === 'string') section[key] = path.join(base, section[key] as string);
+  edit(doc);
+  writeFileSync(file, stringify(doc));
+  return file;
+}

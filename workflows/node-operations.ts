@@ -25,16 +25,18 @@ export const acts = proxyActivities<Activities>({
 
 /**
  * The node as its LB is to know it. An Apache route the spec reads from the node's own config
- * (`routeFromConfig`) is read there, once the node has started; otherwise the spec's member name.
+ * (`routeFromConfig`: a key of nodes.config, or `{ path, key }`) is read there, once the node has
+ * started; otherwise the spec's member name.
  */
 export async function memberFor(
   lb: LoadBalancerInput,
   node: NodeInfo,
   config: NodeConfig | undefined,
 ): Promise<LbMember> {
-  const key = lb.kind === 'apache' ? lb.apache.routeFromConfig : undefined;
-  if (!key || !config) return node.member;
-  const route = await acts.nodeConfigValue({ node: node.target, path: config.path, key });
+  const from = lb.kind === 'apache' ? lb.apache.routeFromConfig : undefined;
+  const source = typeof from === 'string' ? (config ? { path: config.path, key: from } : undefined) : from;
+  if (!source) return node.member;
+  const route = await acts.nodeConfigValue({ node: node.target, ...source });
   return { ...node.member, name: route };
 }
 

@@ -56,9 +56,11 @@ export function parseBalancerManager(html: string, balancer: string): BalancerVi
   return { nonce, members };
 }
 
-const memberUrl = (m: LbMember) => `http://${m.address}:${m.port}`;
-const memberLine = (m: LbMember) =>
-  new RegExp(`^(\\s*)BalancerMember\\s+"?${memberUrl(m).replace(/[.]/g, '\\.')}/?"?(\\s.*)?$`);
+/** http:// for mod_proxy_http members, ajp:// for mod_proxy_ajp ones (seed 002). */
+export type MemberScheme = 'http' | 'ajp';
+const memberUrl = (m: LbMember, scheme: MemberScheme) => `${scheme}://${m.address}:${m.port}`;
+const memberLine = (m: LbMember, scheme: MemberScheme) =>
+  new RegExp(`^(\\s*)BalancerMember\\s+"?${memberUrl(m, scheme).replace(/[.]/g, '\\.')}/?"?(\\s.*)?$`);
 const STATUS_PARAM: Record<AdminState, string> = { ready: '', drain: ' status=+N', disabled: ' status=+D' };
 
 /** Lines [open, close] of `<Proxy balancer://NAME>`; undefined if absent. */
@@ -76,6 +78,7 @@ function editMemberLines(
   config: string,
   balancer: string,
   member: LbMember,
+  scheme: MemberScheme,
   edit: (line: RegExpExecArray) => string | null,
 ): string {
   const lines = config.split('\n');
@@ -83,7 +86,7 @@ function editMemberLines(
   if (!block) return config;
   const out: string[] = [];
   lines.forEach((line, i) => {
-    const m = i > block[0] && i < block[1] ? memberLine(member).exec(line) : null;
+    const m = i > block[0] && i < block[1] ? memberLine(member, scheme).exec(line) : null;
     if (!m) return void out.push(line);
     const edited = edit(m);
     if (edited !== null) out.push(edited);
@@ -97,10 +100,11 @@ export function configWithState(
   balancer: string,
   member: LbMember,
   state: AdminState,
+  scheme: MemberScheme = 'http',
 ): string {
-  return editMemberLines(config, balancer, member, (m) => {
+  return editMemberLines(config, balancer, member, scheme, (m) => {
     const params = (m[2] ?? '').replace(/\s+status=\+[DN](?=\s|$)/g, '').trimEnd();
-    return `${m[1]}BalancerMember "${memberUrl(member)}"${params}${STATUS_PARAM[state]}`;
+    return `${m[1]}BalancerMember "${memberUrl(member, scheme)}"${params}${STATUS_PARAM[state]}`;
   });
 }
 
@@ -110,6 +114,9 @@ export function configWithMember(
   balancer: string,
   member: LbMember,
   state: AdminState,
+  scheme: MemberScheme = 'http',
+  /** The operator's worker parameters, before the route (seed 002: `smax=0 ttl=60 retry=5 loadfactor=50`). */
+  params = '',
 ): string {
   const lines = config.split('\n');
   const block = balancerBlock(lines, balancer);
@@ -120,13 +127,18 @@ export function configWithMember(
   lines.splice(
     at,
     0,
-    `${indent}BalancerMember "${memberUrl(member)}" route=${member.name}${STATUS_PARAM[state]}`,
+    `${indent}BalancerMember "${memberUrl(member, scheme)}"${params ? ` ${params}` : ''} route=${member.name}${STATUS_PARAM[state]}`,
   );
   return lines.join('\n');
 }
 
-export function configWithoutMember(config: string, balancer: string, member: LbMember): string {
-  return editMemberLines(config, balancer, member, () => null);
+export function configWithoutMember(
+  config: string,
+  balancer: string,
+  member: LbMember,
+  scheme: MemberScheme = 'http',
+): string {
+  return editMemberLines(config, balancer, member, scheme, () => null);
 }
 
 const sameWorker = (s: MemberStatus, m: LbMember) => s.address === m.address && s.port === m.port;
@@ -135,6 +147,8 @@ export const apacheDriver: DriverFactory = (host: LbHost, lb) => {
   const manager = lb.apache.managerUrl;
   const config = lb.config as string;
   const balancer = lb.backend;
+  // Inputs recorded before the protocol existed are http.
+  const scheme: MemberScheme = lb.apache.protocol ?? 'http';
 
   const view = async (): Promise<BalancerView> => {
     const html = (
@@ -166,11 +180,11 @@ export const apacheDriver: DriverFactory = (host: LbHost, lb) => {
     const v = await view();
     const current = v.members.find((s) => sameWorker(s, member));
     if (!current) throw memberMissing(host, lb, member);
-    const configChanged = await keepConfig((t) => configWithState(t, balancer, member, state), false);
+    const configChanged = await keepConfig((t) => configWithState(t, balancer, member, state, scheme), false);
     if (current.admin === state) return configChanged;
     const form = [
       `b=${encodeURIComponent(balancer)}`,
-      `w=${encodeURIComponent(memberUrl(member))}`,
+      `w=${encodeURIComponent(memberUrl(member, scheme))}`,
       `nonce=${v.nonce}`,
       `w_status_D=${state === 'disabled' ? 1 : 0}`,
       `w_status_N=${state === 'drain' ? 1 : 0}`,
@@ -194,7 +208,10 @@ export const apacheDriver: DriverFactory = (host: LbHost, lb) => {
     setState,
     async addMember(member, state) {
       if ((await view()).members.some((s) => sameWorker(s, member))) return false;
-      await keepConfig((t) => configWithMember(t, balancer, member, state), true);
+      await keepConfig(
+        (t) => configWithMember(t, balancer, member, state, scheme, lb.apache.memberParams ?? ''),
+        true,
+      );
       await waitFor(
         (v) => v.members.some((s) => sameWorker(s, member) && s.admin === state),
         `${member.name} added`,
@@ -202,7 +219,7 @@ export const apacheDriver: DriverFactory = (host: LbHost, lb) => {
       return true;
     },
     async removeMember(member) {
-      const changed = await keepConfig((t) => configWithoutMember(t, balancer, member), true);
+      const changed = await keepConfig((t) => configWithoutMember(t, balancer, member, scheme), true);
       if (changed)
         await waitFor((v) => !v.members.some((s) => sameWorker(s, member)), `${member.name} removed`);
       return changed;

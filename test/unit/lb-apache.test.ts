@@ -286,3 +286,43 @@ describe('Apache driver', () => {
     );
   });
 });
+
+describe("seed 002's mod_proxy_ajp balancer", () => {
+  const AJP = `<Proxy balancer://oxcluster>
+    BalancerMember ajp://10.77.0.21:8009 smax=0 ttl=60 retry=5 loadfactor=50 route=OX-1
+</Proxy>
+`;
+  const ox2 = { node: 'oxgw2', name: 'OX-2', address: '10.77.0.22', port: 8009 };
+  const ox1 = { node: 'oxgw1', name: 'OX-1', address: '10.77.0.21', port: 8009 };
+
+  it('adds an ajp:// member with its route after the last one', () => {
+    expect(configWithMember(AJP, 'oxcluster', ox2, 'disabled', 'ajp')).toBe(
+      AJP.replace(
+        'route=OX-1\n',
+        'route=OX-1\n    BalancerMember "ajp://10.77.0.22:8009" route=OX-2 status=+D\n',
+      ),
+    );
+    expect(
+      configWithMember(AJP, 'oxcluster', ox2, 'ready', 'ajp', 'smax=0 ttl=60 retry=5 loadfactor=50'),
+    ).toBe(
+      AJP.replace(
+        'route=OX-1\n',
+        'route=OX-1\n    BalancerMember "ajp://10.77.0.22:8009" smax=0 ttl=60 retry=5 loadfactor=50 route=OX-2\n',
+      ),
+    );
+  });
+
+  it("drains and removes an ajp:// member by its line, keeping the guide's parameters", () => {
+    expect(configWithState(AJP, 'oxcluster', ox1, 'drain', 'ajp')).toBe(
+      AJP.replace(
+        'BalancerMember ajp://10.77.0.21:8009 smax=0 ttl=60 retry=5 loadfactor=50 route=OX-1',
+        'BalancerMember "ajp://10.77.0.21:8009" smax=0 ttl=60 retry=5 loadfactor=50 route=OX-1 status=+N',
+      ),
+    );
+    expect(configWithoutMember(AJP, 'oxcluster', ox1, 'ajp')).toBe(
+      '<Proxy balancer://oxcluster>\n</Proxy>\n',
+    );
+    // An http:// member of the same address is another worker.
+    expect(configWithoutMember(AJP, 'oxcluster', ox1)).toBe(AJP);
+  });
+});

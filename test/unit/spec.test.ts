@@ -234,7 +234,9 @@ describe('cluster spec: nodes and load balancer', () => {
       nodeProblems(
         spec({ nodes: nodes(), loadBalancer: { ...apache, apache: { routeFromConfig: 'nodeid' } } }),
       ),
-    ).toEqual(['loadBalancer.apache.routeFromConfig: needs nodes.config, the file the route is read from']);
+    ).toEqual([
+      'loadBalancer.apache.routeFromConfig: a key of nodes.config, which the spec does not have (or give { path, key })',
+    ]);
     expect(
       nodeProblems(
         spec({
@@ -243,6 +245,13 @@ describe('cluster spec: nodes and load balancer', () => {
         }),
       ),
     ).toEqual([]);
+    // A route the node's installer writes into a file of its own needs no nodes.config.
+    const installer = {
+      routeFromConfig: { path: '/opt/open-xchange/etc/server.properties', key: 'AJP_JVM_ROUTE' },
+    };
+    expect(nodeProblems(spec({ nodes: nodes(), loadBalancer: { ...apache, apache: installer } }))).toEqual(
+      [],
+    );
   });
 
   it('refuses to remove a node that is not one, to roll unknown nodes, and to join a host missing from the inventory', () => {

@@ -113,6 +113,24 @@ describe('clusterflow validate', () => {
     ]);
   });
 
+  it('names an unknown host once, though two checks read the section it is in', () => {
+    writeFileSync(
+      path.join(dir, 'install.yml'),
+      '- hosts: all\n  tasks:\n    - { name: x, shell: "true" }\n',
+    );
+    const r = validate(
+      {
+        loadBalancer: { kind: 'haproxy', hosts: 'lb9', backend: 'app', install: 'install.yml' },
+        nodes: { hosts: ['app', 'web9'], service: 'cfapp', install: 'install.yml' },
+      },
+      true,
+    );
+    expect(JSON.parse(r.out).problems).toEqual([
+      'nodes.hosts[1]: unknown host or group "web9"',
+      'loadBalancer.hosts[0]: unknown host or group "lb9"',
+    ]);
+  });
+
   it('reports schema errors (a key given as a value) before resolving anything', () => {
     const r = validate({ license: { ...good.license, key: 'CFAPP-SECRET-1' } });
     expect(r.status).toBe(2);

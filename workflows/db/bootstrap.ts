@@ -101,7 +101,7 @@ export async function replicationBootstrap(
           host,
           passwordField: `database.applications[${i}].password`,
           privileges: a.privileges,
-          on: `\`${a.database}\`.*`,
+          on: a.database === '*' ? '*.*' : `\`${a.database}\`.*`,
         }));
       }),
     ];
@@ -111,7 +111,7 @@ export async function replicationBootstrap(
         for (const label of r.changed) t.changed(m.name, `account ${label}`);
       }),
     );
-    const schemas = [...new Set(input.applications.map((a) => a.database))];
+    const schemas = [...new Set(input.applications.map((a) => a.database))].filter((d) => d !== '*');
     if (schemas.length) {
       const r = await acts.dbEnsureSchemas({ endpoint: ep(primaryName), schemas });
       for (const s of r.created) t.changed(primaryName, `database ${s} created`);
