@@ -20,6 +20,7 @@ export interface BalancerView {
   members: MemberStatus[];
 }
 
+const DEFAULT_PORTS: Record<string, number> = { 'http:': 80, 'https:': 443, 'ajp:': 8009 };
 const cells = (row: string) => [...row.matchAll(/<t[dh][^>]*>([\s\S]*?)<\/t[dh]>/g)].map((m) => m[1]);
 const text = (html: string) => html.replace(/<[^>]+>/g, '').trim();
 
@@ -42,7 +43,8 @@ export function parseBalancerManager(html: string, balancer: string): BalancerVi
     return {
       name: c[col('Route')] || url.host,
       address: url.hostname,
-      port: Number(url.port || 80),
+      // balancer-manager leaves out a scheme's own port: ajp://node means 8009.
+      port: Number(url.port || DEFAULT_PORTS[url.protocol] || 80),
       admin:
         flags.includes('Dis') || flags.includes('Stop')
           ? 'disabled'
@@ -59,6 +61,9 @@ export function parseBalancerManager(html: string, balancer: string): BalancerVi
 /** http:// for mod_proxy_http members, ajp:// for mod_proxy_ajp ones (seed 002). */
 export type MemberScheme = 'http' | 'ajp';
 const memberUrl = (m: LbMember, scheme: MemberScheme) => `${scheme}://${m.address}:${m.port}`;
+/** The worker's name in balancer-manager: Apache drops a scheme's own port (ajp://node for :8009). */
+export const managerWorkerName = (m: LbMember, scheme: MemberScheme) =>
+  m.port === DEFAULT_PORTS[`${scheme}:`] ? `${scheme}://${m.address}` : memberUrl(m, scheme);
 const memberLine = (m: LbMember, scheme: MemberScheme) =>
   new RegExp(`^(\\s*)BalancerMember\\s+"?${memberUrl(m, scheme).replace(/[.]/g, '\\.')}/?"?(\\s.*)?$`);
 const STATUS_PARAM: Record<AdminState, string> = { ready: '', drain: ' status=+N', disabled: ' status=+D' };
@@ -184,7 +189,7 @@ export const apacheDriver: DriverFactory = (host: LbHost, lb) => {
     if (current.admin === state) return configChanged;
     const form = [
       `b=${encodeURIComponent(balancer)}`,
-      `w=${encodeURIComponent(memberUrl(member, scheme))}`,
+      `w=${encodeURIComponent(managerWorkerName(member, scheme))}`,
       `nonce=${v.nonce}`,
       `w_status_D=${state === 'disabled' ? 1 : 0}`,
       `w_status_N=${state === 'drain' ? 1 : 0}`,

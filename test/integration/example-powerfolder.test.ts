@@ -76,6 +76,8 @@ const session = (n: number) =>
   ).split('\n');
 
 let worker: ChildProcess;
+/** The nodeid pfnode3 wrote at its first start: a re-run must keep it (it is its Apache route). */
+let joinedId = '';
 let client: Client;
 
 beforeAll(async () => {
@@ -174,16 +176,13 @@ describe('the PowerFolder example (seed 000)', () => {
     console.log(`powerfolder rolling maintenance: ${report.requests} requests, ${report.failed} failed`);
   }, 300_000);
 
-  it("joins a third node from the first node's Server Configuration File, its own nodeid its route; a second join changes nothing", async () => {
+  it("joins a third node from the first node's Server Configuration File, its own nodeid its route", async () => {
     const joined = await run<NodeOperationResult>('node', 'join', 'pfnode3', '-f', growing);
     expect(joined.changes.join('\n')).toMatch(/PowerFolder.config derived from pfnode1/);
-    const id = config('pfnode3', 'nodeid');
-    expect(id).toMatch(/^[0-9a-f]{32}$/);
-    expect(members()[hostAddress('pfnode3')]).toBe(id);
+    joinedId = config('pfnode3', 'nodeid');
+    expect(joinedId).toMatch(/^[0-9a-f]{32}$/);
+    expect(members()[hostAddress('pfnode3')]).toBe(joinedId);
     expect(config('pfnode3', 'nick')).toBe('pfnode3');
-    const again = await run<NodeOperationResult>('node', 'join', 'pfnode3', '-f', growing);
-    expect(again.changes).toEqual([]);
-    expect(config('pfnode3', 'nodeid')).toBe(id);
   }, 300_000);
 
   it('finds a hand-changed setting as drift, not the keys the guide never syncs, and fixes it', async () => {
@@ -226,6 +225,7 @@ describe('the PowerFolder example (seed 000)', () => {
       ['shared storage', true],
     ]);
     expect(r.verification[1].detail).toMatch(/^written on pfdb2/);
+    expect(config('pfnode3', 'nodeid')).toBe(joinedId);
   }, 600_000);
 
   it('removes a node: out of Apache first, then stopped', async () => {

@@ -5,6 +5,7 @@ import {
   configWithMember,
   configWithState,
   configWithoutMember,
+  managerWorkerName,
   parseBalancerManager,
 } from '../../activities/lb/apache';
 import { execResult, fakeLbHost, lbInput } from './lb-fake-host';
@@ -310,6 +311,18 @@ describe("seed 002's mod_proxy_ajp balancer", () => {
         'route=OX-1\n    BalancerMember "ajp://10.77.0.22:8009" smax=0 ttl=60 retry=5 loadfactor=50 route=OX-2\n',
       ),
     );
+  });
+
+  it("reads an ajp:// worker on AJP's own port, which balancer-manager leaves out", () => {
+    const ajpPage = page.replace(/http:\/\/10\.77\.0\.12:8080/g, 'ajp://10.77.0.12');
+    expect(parseBalancerManager(ajpPage, 'app')?.members[0]).toMatchObject({
+      address: '10.77.0.12',
+      port: 8009,
+    });
+    // ... and the same name is what a change through balancer-manager must give.
+    expect(managerWorkerName(ox1, 'ajp')).toBe('ajp://10.77.0.21');
+    expect(managerWorkerName({ ...ox1, port: 8010 }, 'ajp')).toBe('ajp://10.77.0.21:8010');
+    expect(managerWorkerName(app1, 'http')).toBe('http://10.77.0.12:8080');
   });
 
   it("drains and removes an ajp:// member by its line, keeping the guide's parameters", () => {
