@@ -38,8 +38,9 @@ export const ApplicationGrantSchema = z.strictObject({
 export const AppConfigHookSchema = z.strictObject({
   hosts: HostRefs,
   path: AbsPath,
-  format: z.enum(['properties', 'ini']).default('properties'),
+  format: z.enum(['properties', 'ini', 'json']).default('properties'),
   section: z.string().optional(),
+  /** The setting's name; for json a dotted path into the file's object (`db.host`). */
   key: z.string().min(1),
   /**
    * `{{ primary }}` (inventory name), `{{ primary_address }}` and `{{ failover_hosts }}` (the

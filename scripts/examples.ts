@@ -66,6 +66,15 @@ export const EXAMPLES: Record<string, Example> = {
     shows:
       'seed 002: MySQL master/slave by file and position, Apache mod_proxy_ajp with the route each node’s installer wrote, the NFS filestore export (up to the kernel line)',
   },
+  pydio: {
+    spec: 'examples/pydio/cluster.yml',
+    hosts: ['pylb1', 'pydb1', 'pydb2', 'pynode1', 'pynode2', 'pynode3', 'pyfs3', 'pyfs4'],
+    secrets: ['CF_PY_DB_ADMIN', 'CF_PY_DB_REPL', 'CF_PY_DB_APP'],
+    lb: 'pylb1',
+    node: 'pynode1',
+    shows:
+      'seed 003: two GlusterFS replica-2 volumes (data, and the shared config a new node inherits), HAProxy sticky on the Pydio cookie, a compute node and a storage pair added',
+  },
 };
 
 type Doc = Record<string, Record<string, unknown> | undefined>;

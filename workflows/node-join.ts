@@ -1,12 +1,22 @@
 import { FailureTypes } from '../common/errors';
 import { ApplicationFailure, executeChild, workflowInfo } from '@temporalio/workflow';
 import type { NodeInfo } from '../common/lb';
+import type { TaskReport } from '../common/play';
 import { licenseActivation } from './license';
 import { play } from './play';
 import { storageNode } from './storage';
 import { withClusterLock } from './lock';
 import { acts, memberFor, opResult, type NodeOperationResult, type NodeJoinInput } from './node-operations';
 import { ProgressBook } from './progress';
+
+/** `: task "X": its message`, for the first task that failed or could not reach the node. */
+function failedTask(tasks: TaskReport[], host: string): string {
+  for (const t of tasks) {
+    const h = t.hosts.find((r) => r.host === host && (r.status === 'failed' || r.status === 'unreachable'));
+    if (h) return `: task "${t.task}": ${h.result?.msg ?? h.reason ?? h.status}`;
+  }
+  return '';
+}
 
 /**
  * `node-join`, seed 000's "further nodes": the pre-cluster test (every problem at once), then
@@ -91,7 +101,7 @@ export async function nodeJoin(input: NodeJoinInput): Promise<NodeOperationResul
       const recap = played.recap[node.name];
       if (!recap || recap.failed || recap.unreachable)
         throw ApplicationFailure.nonRetryable(
-          `${node.name}: the install play failed`,
+          `${node.name}: the install play failed${failedTask(played.tasks, node.name)}`,
           FailureTypes.ModuleFailed,
         );
       did(`install play: ${recap.changed} task(s) changed`, recap.changed);

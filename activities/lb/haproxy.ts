@@ -103,13 +103,17 @@ export function configWithState(text: string, backend: string, name: string, sta
 
 /**
  * The options a new server gets: those of the pool's first server, with its own cookie, so that
- * a joined node is checked and made sticky exactly like its peers.
+ * a joined node is checked and made sticky exactly like its peers. `check` and the like of an
+ * empty pool's first server come from the backend's default-server line.
  */
 export function optionsLike(text: string, backend: string, name: string): string {
   const lines = text.split('\n');
   const range = sectionRange(lines, backend);
-  const first = range && lines.slice(...range).find((l) => /^\s*server\s/.test(l));
-  const m = first && /^\s*server\s+\S+\s+\S+(.*)$/.exec(first);
+  const section = range ? lines.slice(...range) : [];
+  const first = section.find((l) => /^\s*server\s/.test(l));
+  // The first server of an empty pool: sticky if the backend sets a cookie (seed 003's `Pydio`).
+  if (!first) return section.some((l) => /^\s*cookie\s/.test(l)) ? `cookie ${name}` : '';
+  const m = /^\s*server\s+\S+\s+\S+(.*)$/.exec(first);
   return (m ? m[1] : '')
     .replace(/\sdisabled(?=\s|$)/g, '')
     .replace(/\scookie\s+\S+/, ` cookie ${name}`)

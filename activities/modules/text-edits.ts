@@ -93,9 +93,17 @@ function propertyValue(line: string, separator: string): string {
   return at >= 0 ? line.slice(at + separator.length).trim() : '';
 }
 
+/** The line with a new value, its own layout kept (`pm.max_children = 8` stays spaced). */
+function withValue(line: string, key: string, value: string, separator: string): string {
+  const at = line.indexOf(separator);
+  if (at < 0) return `${key}${separator}${value}`;
+  const space = /^[ \t]*/.exec(line.slice(at + separator.length))?.[0] ?? '';
+  return `${line.slice(0, at + separator.length)}${space}${value}`;
+}
+
 /**
  * Sets and removes keys of a Java-style properties file, keeping comments, order and untouched
- * lines byte for byte; new keys go at the end.
+ * lines byte for byte, and a changed line's layout; new keys go at the end.
  */
 export function editProperties(
   text: string,
@@ -106,9 +114,9 @@ export function editProperties(
   lines = lines.filter((l) => !remove.has(propertyKey(l, a.separator) ?? '\0'));
   for (const [key, value] of Object.entries(a.set)) {
     const i = lines.findIndex((l) => propertyKey(l, a.separator) === key);
-    const wanted = `${key}${a.separator}${value}`;
-    if (i < 0) lines.push(wanted);
-    else if (propertyValue(lines[i], a.separator) !== value) lines[i] = wanted;
+    if (i < 0) lines.push(`${key}${a.separator}${value}`);
+    else if (propertyValue(lines[i], a.separator) !== value)
+      lines[i] = withValue(lines[i], key, value, a.separator);
     // Later duplicates would override the value we set when the product reads the file.
     lines = lines.filter((l, j) => j <= i || i < 0 || propertyKey(l, a.separator) !== key);
   }

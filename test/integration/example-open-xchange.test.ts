@@ -1,17 +1,9 @@
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import type { ChildProcess } from 'node:child_process';
-import { Client, Connection } from '@temporalio/client';
-import { down, hostAddress, up } from '../../lab/hosts';
-import { EXAMPLES } from '../../scripts/examples';
+import { hostAddress } from '../../lab/hosts';
 import type { ClusterSetupResult } from '../../workflows/cluster';
-import type { NodeOperationResult, RollingResult } from '../../workflows/node-operations';
+import type { NodeOperationResult } from '../../workflows/node-operations';
 import type { StorageResult } from '../../workflows/storage';
-import { clusterflowCli, clusterflowJson, EXAMPLES_DIR, exampleSpec } from '../fixtures/examples';
-import { steadyLoad } from '../fixtures/http-load';
-import { historyText, onHost, startPausedWorker, testSettings } from './helpers';
+import { exampleSuite } from './example-suite';
+import { onHost } from './helpers';
 
 // examples/open-xchange (seed 002) through the CLI on its own lab hosts: the NFS filestore up to
 // this kernel's line, then the rest of the cluster from the spec without it: MySQL master/slave by
@@ -19,32 +11,18 @@ import { historyText, onHost, startPausedWorker, testSettings } from './helpers'
 // mod_proxy_ajp with the routes their installer wrote, a rolling maintenance under load, a node
 // joined and removed, drift, a switchover, a re-run that changes nothing.
 
-const HOSTS = EXAMPLES['open-xchange'].hosts;
+const suite = exampleSuite('open-xchange');
+const { run, spec: SPEC, secrets: SECRETS } = suite;
 const ETC = '/opt/open-xchange/etc/groupware';
-const SPEC = path.join(EXAMPLES_DIR, 'open-xchange/cluster.yml');
-const settings = testSettings();
-const dir = mkdtempSync(path.join(os.tmpdir(), 'cf-ox-'));
-const SECRETS = {
-  CF_OX_DB_ADMIN: `adm-${randomBytes(8).toString('hex')}`,
-  CF_OX_DB_REPL: `repl-${randomBytes(8).toString('hex')}`,
-  CF_OX_DB_APP: `app-${randomBytes(8).toString('hex')}`,
-};
-Object.assign(process.env, SECRETS);
-const env = { TEMPORAL_ADDRESS: settings.address, CLUSTERFLOW_TASK_QUEUE: settings.taskQueue };
-const run = <T>(...args: string[]) => clusterflowJson<T>(args, env);
 
 /** The spec as it runs past the kernel line: no storage section; `grow` adds oxgw3 as a node. */
 const lab = (name: string, grow = false) =>
-  exampleSpec('open-xchange', {
-    dir,
-    name,
-    edit: (doc) => {
-      delete doc.storage;
-      if (grow) {
-        for (const hook of doc.database?.appConfig ?? []) hook.hosts.push('oxgw3');
-        doc.nodes.hosts.push('oxgw3');
-      }
-    },
+  suite.specCopy(name, (doc) => {
+    delete doc.storage;
+    if (grow) {
+      for (const hook of doc.database?.appConfig ?? []) hook.hosts.push('oxgw3');
+      doc.nodes.hosts.push('oxgw3');
+    }
   });
 const withoutStorage = lab('without-storage');
 const grown = lab('grown', true);
@@ -64,27 +42,9 @@ const session = (n: number) =>
   ).split('\n');
 const sql = (host: string, query: string) => onHost(host, `mariadb -N -e ${JSON.stringify(query)}`);
 
-let worker: ChildProcess;
-let client: Client;
-
-beforeAll(async () => {
-  await down(HOSTS);
-  await up(HOSTS);
-  const prepare = EXAMPLES['open-xchange'].kernelLine?.prepare;
-  if (prepare) onHost(prepare.host, prepare.command);
-  worker = await startPausedWorker(settings, '');
-  client = new Client({ connection: await Connection.connect({ address: settings.address }) });
-}, 300_000);
-
-afterAll(async () => {
-  worker?.kill('SIGKILL');
-  await client?.connection.close();
-  if (!process.env.CLUSTERFLOW_KEEP_STACK) await down(HOSTS);
-}, 180_000);
-
 describe('the Open-Xchange example (seed 002)', () => {
   it('validates as shipped', async () => {
-    expect(await clusterflowCli(['validate', '-f', SPEC], env)).toMatchObject({ code: 0, stderr: '' });
+    expect(await suite.cli('validate', '-f', SPEC)).toMatchObject({ code: 0, stderr: '' });
   });
 
   it('exports the filestore with all_squash to the uid of open-xchange; the nodes stop at the mount, as this kernel has no NFS client', async () => {
@@ -150,22 +110,12 @@ describe('the Open-Xchange example (seed 002)', () => {
     expect(prop('oxgw2', 'configdb.properties', 'writeUrl')).toBe(
       `jdbc:mysql://${hostAddress('oxdb1')}/configdb`,
     );
-    const history = await historyText(client, r.workflowId);
+    const history = await suite.history(r.workflowId);
     for (const secret of Object.values(SECRETS)) expect(history).not.toContain(secret);
   }, 600_000);
 
   it('rolls a maintenance through both groupware nodes under steady load through Apache with no failed request', async () => {
-    const load = steadyLoad(`http://${hostAddress('oxweb1')}/ajax/`);
-    const r = await run<RollingResult>('run', 'rolling-maintenance', '-f', withoutStorage, '--wait');
-    const report = await load.stop();
-    expect(r.nodes.map((n) => [n.node, n.outcome])).toEqual([
-      ['oxgw1', 'done'],
-      ['oxgw2', 'done'],
-    ]);
-    expect(report.failures).toEqual([]);
-    expect(report.failed).toBe(0);
-    expect(Object.keys(report.byNode).sort()).toEqual(['oxgw1', 'oxgw2']);
-    console.log(`open-xchange rolling maintenance: ${report.requests} requests, ${report.failed} failed`);
+    await suite.rollsUnderLoad(`http://${hostAddress('oxweb1')}/ajax/`, withoutStorage, ['oxgw1', 'oxgw2']);
   }, 300_000);
 
   it('joins a third groupware node: its installer writes OX-3, Apache gets that route', async () => {
@@ -198,7 +148,7 @@ describe('the Open-Xchange example (seed 002)', () => {
   }, 300_000);
 
   it("switches the master over: every node's configdb points at the new master, and the groupware still serves", async () => {
-    const r = await clusterflowCli(['db', 'switchover', '--to', 'oxdb2', '-f', grown], env);
+    const r = await suite.cli('db', 'switchover', '--to', 'oxdb2', '-f', grown);
     expect([r.code, r.stdout]).toEqual([0, expect.stringMatching(/oxdb2\s+changed=1/)]);
     const url = `jdbc:mysql://${hostAddress('oxdb2')}/configdb`;
     for (const gw of ['oxgw1', 'oxgw2', 'oxgw3']) {
@@ -209,10 +159,7 @@ describe('the Open-Xchange example (seed 002)', () => {
   }, 300_000);
 
   it('re-runs the whole setup on the converged cluster: no change, verified on the master of now', async () => {
-    const r = await run<ClusterSetupResult>('run', 'cluster-setup', '-f', grown, '--wait');
-    expect(r.failures).toEqual([]);
-    expect(r.changed).toBe(false);
-    for (const h of HOSTS) expect(r.recap[h]).toMatchObject({ changed: 0, failed: 0 });
+    const r = await suite.setupChangesNothing(grown);
     expect(r.verification.map((v) => [v.check, v.ok])).toEqual([
       ['HTTP through oxweb1', true],
       ['replication', true],

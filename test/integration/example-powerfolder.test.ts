@@ -1,60 +1,31 @@
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import os from 'node:os';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { ChildProcess } from 'node:child_process';
-import { Client, Connection } from '@temporalio/client';
 import { parse } from 'yaml';
-import { down, hostAddress, up } from '../../lab/hosts';
+import { hostAddress } from '../../lab/hosts';
 import type { ClusterSetupResult } from '../../workflows/cluster';
-import type { NodeOperationResult, RollingResult } from '../../workflows/node-operations';
-import {
-  clusterflowCli,
-  clusterflowJson,
-  EXAMPLES_DIR,
-  exampleSpec,
-  type ExampleSpec,
-} from '../fixtures/examples';
-import { EXAMPLES } from '../../scripts/examples';
-import { steadyLoad } from '../fixtures/http-load';
-import { historyText, onHost, startPausedWorker, testSettings } from './helpers';
+import type { NodeOperationResult } from '../../workflows/node-operations';
+import { EXAMPLES_DIR, type ExampleSpec } from '../fixtures/examples';
+import { exampleSuite } from './example-suite';
+import { onHost } from './helpers';
 
 // examples/powerfolder (seed 000) as a PowerFolder administrator runs it, through the CLI, on its
 // own lab hosts: set up from scratch, a rolling maintenance under steady HTTP load through Apache,
 // a node joined, drift found and fixed, a database switchover, the whole setup re-run, a node
 // removed. The server is the lab's stand-in (Tomcat 10 with the example's web app).
 
-const HOSTS = EXAMPLES.powerfolder.hosts;
+const suite = exampleSuite('powerfolder');
+const { run, spec: SPEC, secrets: SECRETS } = suite;
 const CONFIG = '/opt/powerfolder/PowerFolder.config';
-const SPEC = path.join(EXAMPLES_DIR, 'powerfolder/cluster.yml');
-const settings = testSettings();
-const dir = mkdtempSync(path.join(os.tmpdir(), 'cf-pf-'));
-const SECRETS = {
-  CF_PF_DB_ADMIN: `adm-${randomBytes(8).toString('hex')}`,
-  CF_PF_DB_REPL: `repl-${randomBytes(8).toString('hex')}`,
-  CF_PF_DB_APP: `app-${randomBytes(8).toString('hex')}`,
-};
-Object.assign(process.env, SECRETS);
-const env = { TEMPORAL_ADDRESS: settings.address, CLUSTERFLOW_TASK_QUEUE: settings.taskQueue };
-const run = <T>(...args: string[]) => clusterflowJson<T>(args, env);
 
 /** The README's way to grow: pfnode3 mounts the folders and gets database.url, then joins; afterwards it is a node. */
-const growing = exampleSpec('powerfolder', {
-  dir,
-  name: 'growing',
-  edit: (doc) => {
-    doc.storage?.clients.hosts.push('pfnode3');
-    doc.database?.appConfig?.[0].hosts.push('pfnode3');
-  },
+const growing = suite.specCopy('growing', (doc) => {
+  doc.storage?.clients.hosts.push('pfnode3');
+  doc.database?.appConfig?.[0].hosts.push('pfnode3');
 });
-const grown = exampleSpec('powerfolder', {
-  dir,
-  name: 'grown',
-  edit: (doc) => {
-    doc.storage?.clients.hosts.push('pfnode3');
-    doc.database?.appConfig?.[0].hosts.push('pfnode3');
-    doc.nodes.hosts.push('pfnode3');
-  },
+const grown = suite.specCopy('grown', (doc) => {
+  doc.storage?.clients.hosts.push('pfnode3');
+  doc.database?.appConfig?.[0].hosts.push('pfnode3');
+  doc.nodes.hosts.push('pfnode3');
 });
 
 const config = (node: string, key: string) =>
@@ -75,40 +46,21 @@ const session = (n: number) =>
     `rm -f /tmp/jar; for i in $(seq ${n}); do curl -s -b /tmp/jar -c /tmp/jar http://127.0.0.1/ | grep -E '^(nick|session.requests)=' | tr '\\n' ' '; echo; done`,
   ).split('\n');
 
-let worker: ChildProcess;
 /** The nodeid pfnode3 wrote at its first start: a re-run must keep it (it is its Apache route). */
 let joinedId = '';
-let client: Client;
-
-beforeAll(async () => {
-  await down(HOSTS);
-  await up(HOSTS);
-  worker = await startPausedWorker(settings, '');
-  client = new Client({ connection: await Connection.connect({ address: settings.address }) });
-}, 300_000);
-
-afterAll(async () => {
-  worker?.kill('SIGKILL');
-  await client?.connection.close();
-  if (!process.env.CLUSTERFLOW_KEEP_STACK) await down(HOSTS);
-}, 180_000);
 
 describe('the PowerFolder example (seed 000)', () => {
   it("validates as shipped, and with the README's nginx load balancer instead of Apache", async () => {
-    const r = await clusterflowCli(['validate', '-f', SPEC], env);
+    const r = await suite.cli('validate', '-f', SPEC);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    const nginx = exampleSpec('powerfolder', {
-      dir,
-      name: 'nginx',
-      edit: (doc) => {
-        const readme = readFileSync(path.join(EXAMPLES_DIR, 'powerfolder/README.md'), 'utf8');
-        const section = /```yaml\n(loadBalancer:[\s\S]*?)```/.exec(readme)?.[1] ?? '';
-        doc.loadBalancer = (parse(section) as { loadBalancer: ExampleSpec['loadBalancer'] }).loadBalancer;
-        doc.loadBalancer.install = path.join(EXAMPLES_DIR, 'powerfolder', String(doc.loadBalancer.install));
-      },
+    const nginx = suite.specCopy('nginx', (doc) => {
+      const readme = readFileSync(path.join(EXAMPLES_DIR, 'powerfolder/README.md'), 'utf8');
+      const section = /```yaml\n(loadBalancer:[\s\S]*?)```/.exec(readme)?.[1] ?? '';
+      doc.loadBalancer = (parse(section) as { loadBalancer: ExampleSpec['loadBalancer'] }).loadBalancer;
+      doc.loadBalancer.install = path.join(EXAMPLES_DIR, 'powerfolder', String(doc.loadBalancer.install));
     });
-    expect(await clusterflowCli(['validate', '-f', nginx], env)).toMatchObject({ code: 0, stderr: '' });
+    expect(await suite.cli('validate', '-f', nginx)).toMatchObject({ code: 0, stderr: '' });
   });
 
   it('sets up the cluster on fresh hosts: storage, database, the first node, the further node, Apache with route=<nodeid>', async () => {
@@ -158,22 +110,12 @@ describe('the PowerFolder example (seed 000)', () => {
     }
     // The database password reached the nodes' config from the worker, never the history.
     expect(config('pfnode2', 'database.password')).toBe(SECRETS.CF_PF_DB_APP);
-    const history = await historyText(client, r.workflowId);
+    const history = await suite.history(r.workflowId);
     for (const secret of Object.values(SECRETS)) expect(history).not.toContain(secret);
   }, 600_000);
 
   it('rolls a maintenance through both nodes under steady HTTP load with no failed request', async () => {
-    const load = steadyLoad(`http://${hostAddress('pflb1')}/`);
-    const r = await run<RollingResult>('run', 'rolling-maintenance', '-f', SPEC, '--wait');
-    const report = await load.stop();
-    expect(r.nodes.map((n) => [n.node, n.outcome])).toEqual([
-      ['pfnode1', 'done'],
-      ['pfnode2', 'done'],
-    ]);
-    expect(report.failures).toEqual([]);
-    expect(report.failed).toBe(0);
-    expect(Object.keys(report.byNode).sort()).toEqual(['pfnode1', 'pfnode2']);
-    console.log(`powerfolder rolling maintenance: ${report.requests} requests, ${report.failed} failed`);
+    await suite.rollsUnderLoad(`http://${hostAddress('pflb1')}/`, SPEC, ['pfnode1', 'pfnode2']);
   }, 300_000);
 
   it("joins a third node from the first node's Server Configuration File, its own nodeid its route", async () => {
@@ -205,7 +147,7 @@ describe('the PowerFolder example (seed 000)', () => {
   }, 300_000);
 
   it("switches the database over: every node's database.url names the new primary first, and the app still serves", async () => {
-    const r = await clusterflowCli(['db', 'switchover', '--to', 'pfdb2', '-f', grown], env);
+    const r = await suite.cli('db', 'switchover', '--to', 'pfdb2', '-f', grown);
     expect([r.code, r.stdout]).toEqual([0, expect.stringMatching(/pfdb2\s+changed=1/)]);
     const url = `jdbc:mysql://${hostAddress('pfdb2')}:3306,${hostAddress('pfdb1')}:3306/powerfolder?`;
     for (const n of ['pfnode1', 'pfnode2', 'pfnode3'])
@@ -215,10 +157,7 @@ describe('the PowerFolder example (seed 000)', () => {
   }, 300_000);
 
   it('re-runs the whole setup on the converged cluster: no change, verified against the primary of now', async () => {
-    const r = await run<ClusterSetupResult>('run', 'cluster-setup', '-f', grown, '--wait');
-    expect(r.failures).toEqual([]);
-    expect(r.changed).toBe(false);
-    for (const h of HOSTS) expect(r.recap[h]).toMatchObject({ changed: 0, failed: 0 });
+    const r = await suite.setupChangesNothing(grown);
     expect(r.verification.map((v) => [v.check, v.ok])).toEqual([
       ['HTTP through pflb1', true],
       ['replication', true],

@@ -164,6 +164,12 @@ describe('haproxy.cfg: adding and removing servers', () => {
     expect(optionsLike('backend app\n    balance roundrobin\n', 'app', 'app4')).toBe('');
   });
 
+  it("gives an empty pool's first server its own cookie when the backend sticks by cookie", () => {
+    const pydio = 'backend pydio\n    cookie Pydio prefix nocache\n    default-server check inter 1s\n';
+    expect(optionsLike(pydio, 'pydio', 'pynode1')).toBe('cookie pynode1');
+    expect(optionsLike('backend pydio\n    default-server check\n', 'pydio', 'pynode1')).toBe('');
+  });
+
   it('adds the server after the last non-blank line of the backend, indented like its peers', () => {
     const config = `backend app
   balance roundrobin

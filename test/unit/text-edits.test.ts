@@ -59,7 +59,7 @@ describe('properties (the seeds server configuration files)', () => {
       separator: '=',
     });
     expect(after).toBe(
-      '# PowerFolder server\nhostname=node2\n! legacy comment\nnick=node-two\n\nport=8080\ncluster.key=s3\n',
+      '# PowerFolder server\nhostname=node2\n! legacy comment\nnick = node-two\n\nport=8080\ncluster.key=s3\n',
     );
   });
 
@@ -67,6 +67,13 @@ describe('properties (the seeds server configuration files)', () => {
     expect(
       editProperties(serverConfig, { set: { nick: 'node-one', port: '8080' }, remove: [], separator: '=' }),
     ).toBe(serverConfig);
+  });
+
+  it("keeps a changed line's own layout, as a PHP-FPM pool writes it", () => {
+    const pool = '[www]\npm = dynamic\npm.max_children = 50\n';
+    expect(editProperties(pool, { set: { 'pm.max_children': '8' }, remove: [], separator: '=' })).toBe(
+      '[www]\npm = dynamic\npm.max_children = 8\n',
+    );
   });
 
   it('drops later duplicates that would override the value set', () => {
