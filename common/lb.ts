@@ -48,7 +48,7 @@ export const LoadBalancerSectionSchema = z
           .string()
           .regex(/^https?:\/\/[A-Za-z0-9.:[\]-]+\/[A-Za-z0-9/_.-]*$/, 'an http(s) URL')
           .default('http://127.0.0.1/balancer-manager'),
-        /** Members are `http://node:port` (mod_proxy_http) or `ajp://node:port` (mod_proxy_ajp, seed 002). */
+        /** Members speak mod_proxy_http (scheme http) or mod_proxy_ajp (scheme ajp, seed 002). */
         protocol: z.enum(['http', 'ajp']).default('http'),
         /** Worker parameters written on each member clusterflow adds, e.g. `smax=0 ttl=60 retry=5 loadfactor=50`. */
         memberParams: z

@@ -41,8 +41,6 @@ export function appConfigActivities({ pool, hooks }: DbContext) {
     }
     if (after === before) return { changed: false };
     await remote.writeFile(hook.path, after, { owner: file.owner, group: file.group, mode: file.mode });
-    if (hook.restart)
-      await module(pool, host, 'service', { name: hook.restart, state: 'restarted' }, hooks());
     return { changed: true };
   };
   return {
@@ -56,26 +54,27 @@ export function appConfigActivities({ pool, hooks }: DbContext) {
     }): Promise<{ changed: boolean }> {
       const { hook } = input;
       const value = appConfigValue(hook.value, input.primary, input.failoverHosts);
-      if (hook.format === 'json') return setJson(hook, input.host, value);
       const result =
-        hook.format === 'properties'
-          ? await module(
-              pool,
-              input.host,
-              'properties',
-              { path: hook.path, set: { [hook.key]: value } },
-              hooks(),
-            )
-          : await module(
-              pool,
-              input.host,
-              'ini',
-              {
-                path: hook.path,
-                settings: { [hook.section ?? 'database']: { [hook.key]: value } },
-              },
-              hooks(),
-            );
+        hook.format === 'json'
+          ? await setJson(hook, input.host, value)
+          : hook.format === 'properties'
+            ? await module(
+                pool,
+                input.host,
+                'properties',
+                { path: hook.path, set: { [hook.key]: value } },
+                hooks(),
+              )
+            : await module(
+                pool,
+                input.host,
+                'ini',
+                {
+                  path: hook.path,
+                  settings: { [hook.section ?? 'database']: { [hook.key]: value } },
+                },
+                hooks(),
+              );
       if (result.changed && hook.restart) {
         await module(pool, input.host, 'service', { name: hook.restart, state: 'restarted' }, hooks());
       }

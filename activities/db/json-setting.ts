@@ -5,6 +5,9 @@
 /** `text` with `path` set to `value`; its indentation and final newline kept. Throws on a path through a non-object. */
 export function jsonWithSetting(text: string, path: string, value: string): string {
   const doc = JSON.parse(text) as unknown;
+  // Checked before the walk: a path into `null` or a number would throw a TypeError instead.
+  if (typeof doc !== 'object' || doc === null || Array.isArray(doc))
+    throw new Error('the file is not a JSON object');
   const keys = path.split('.');
   let at = doc as Record<string, unknown>;
   keys.slice(0, -1).forEach((key, i) => {
@@ -13,8 +16,6 @@ export function jsonWithSetting(text: string, path: string, value: string): stri
       throw new Error(`${keys.slice(0, i + 1).join('.')} is not an object`);
     at = next as Record<string, unknown>;
   });
-  if (typeof doc !== 'object' || doc === null || Array.isArray(doc))
-    throw new Error('the file is not a JSON object');
   at[keys[keys.length - 1]] = value;
   const indent = /^\{\s*\n([ \t]+)"/.exec(text)?.[1] ?? '  ';
   return JSON.stringify(doc, null, indent) + (text.endsWith('\n') ? '\n' : '');

@@ -67,3 +67,21 @@ export function volumeCreateArgs(v: {
     ...(v.force ? ['force'] : []),
   ];
 }
+
+/**
+ * `gluster volume status VOL` says every brick is online and, on every brick host, the self-heal
+ * daemon too. A brick comes up before its host's glustershd: `volume heal` launched in between is
+ * refused ("Self-heal daemon is not running"), so both are waited for. `self` is the address of
+ * the server asked, which names its own daemon "localhost".
+ */
+export function volumeOnline(status: string, bricks: string[], self: string): boolean {
+  const online = (process: string) =>
+    new RegExp(`^${escapeRe(process)}\\s.*\\sY\\s+\\d+\\s*$`, 'm').test(status);
+  const hosts = [...new Set(bricks.map((b) => b.slice(0, b.lastIndexOf(':'))))];
+  return (
+    bricks.every((b) => online(`Brick ${b}`)) &&
+    hosts.every((h) => online(`Self-heal Daemon on ${h === self ? 'localhost' : h}`))
+  );
+}
+
+const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');

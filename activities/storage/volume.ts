@@ -3,7 +3,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { HostTarget } from '../../common/hosts';
 import { shellQuote } from '../ssh/quote';
 import { sleep, type StorageContext } from './context';
-import { parsePeerStatus, parseVolumeInfo, volumeCreateArgs } from './gluster';
+import { parsePeerStatus, parseVolumeInfo, volumeCreateArgs, volumeOnline } from './gluster';
 
 // GlusterFS on the file servers: one trusted pool of peers, and the volume on it as the spec
 // says (created, set, started, expanded, healed).
@@ -141,7 +141,7 @@ export function glusterActivities({ remote, hooks, waitFor }: StorageContext) {
       }
       // Every brick and self-heal daemon online, and nothing left to heal.
       await waitFor(r, `gluster --mode=script volume status ${vol}`, (out) =>
-        bricks.every((b) => new RegExp(`^Brick ${escapeRe(b)}\\s.*\\sY\\s+\\d+\\s*$`, 'm').test(out)),
+        volumeOnline(out, bricks, input.server.address),
       );
       if (extra.length) await gluster(`volume heal ${vol}`, 'volume heal');
       await waitFor(r, `gluster --mode=script volume heal ${vol} info`, (out) =>
@@ -151,5 +151,3 @@ export function glusterActivities({ remote, hooks, waitFor }: StorageContext) {
     },
   };
 }
-
-const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
