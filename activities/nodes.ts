@@ -224,6 +224,8 @@ export function createNodeActivities(pool: SshPool, hooks: Hooks) {
       reference: string;
       config: NodeConfig;
       fix: boolean;
+      /** Reloaded where a fix changed the file, when the config says `reload`; absent in older histories. */
+      service?: string;
     }): Promise<Record<string, Drift[]>> {
       const read = async (t: HostTarget) => {
         const f = await remote(t).stat(input.config.path, true);
@@ -242,8 +244,13 @@ export function createNodeActivities(pool: SshPool, hooks: Hooks) {
         const own = (await read(n.target)) ?? '';
         const drift = configDrift(reference, own, input.config);
         out[n.name] = drift;
-        if (input.fix && drift.length)
-          await remote(n.target).writeFile(input.config.path, convergeConfig(own, drift), {});
+        if (!input.fix || !drift.length) continue;
+        await remote(n.target).writeFile(input.config.path, convergeConfig(own, drift), {});
+        if (input.config.reload && input.service)
+          await remote(n.target).must(
+            `systemctl reload ${shellQuote(input.service)}`,
+            `reloading ${input.service} after the fix`,
+          );
       }
       return out;
     },

@@ -182,6 +182,7 @@ export function renderDrift(result: ConfigDriftResult): string {
   return [
     drifted ? table.toString() : `no drift from ${result.reference}`,
     drifted && result.fixed ? 'fixed: converged to the reference' : '',
+    ...Object.entries(result.synchronized ?? {}).map(([node, at]) => `${node}: synchronized ${at}`),
     ...result.notes,
   ]
     .filter(Boolean)

@@ -4,6 +4,7 @@ import Table from 'cli-table3';
 import { ClusterName, Operation, Phase, TargetHosts } from '../common/search-attributes';
 import type { TemporalSettings } from './connection';
 import type { StartableOperation } from './nodes';
+import type { ConfigDriftResult } from '../workflows/config-drift';
 
 // Temporal Schedules for recurring operations (rolling maintenance on Sunday nights). The workflow
 // input is resolved from the spec when the schedule is created, so every run does what
@@ -71,6 +72,11 @@ export interface ScheduleSummary {
   cron?: string;
   timezone?: string;
   recent: { scheduledAt: string; workflowId: string }[];
+  /**
+   * config-drift schedules (the sync): per node, the newest time a run found or made it equal to
+   * the reference, from the recent runs' results.
+   */
+  lastSynchronized?: Record<string, string>;
 }
 
 export function summarize(d: ScheduleDescription): ScheduleSummary {
@@ -89,6 +95,22 @@ export function summarize(d: ScheduleDescription): ScheduleSummary {
       workflowId: a.action.workflow.workflowId,
     })),
   };
+}
+
+/** The summary, with each node's last synchronized time for a config-drift schedule. */
+export async function describeSchedule(client: Client, id: string): Promise<ScheduleSummary> {
+  const s = summarize(await client.schedule.getHandle(id).describe());
+  if (s.operation !== 'config-drift') return s;
+  s.lastSynchronized = {};
+  // Newest first; a run still going or failed says nothing about when a node was last in step.
+  for (const r of [...s.recent].reverse()) {
+    const handle = client.workflow.getHandle(r.workflowId);
+    if ((await handle.describe()).status.name !== 'COMPLETED') continue;
+    const result = (await handle.result()) as ConfigDriftResult;
+    for (const [node, at] of Object.entries(result.synchronized ?? {}))
+      if (!s.lastSynchronized[node]) s.lastSynchronized[node] = at;
+  }
+  return s;
 }
 
 export async function listSchedules(client: Client): Promise<ScheduleSummary[]> {
@@ -122,5 +144,11 @@ export function renderSchedule(s: ScheduleSummary): string {
     `  note:      ${s.note ?? ''}`,
     `  recent runs:${s.recent.length ? '' : ' none'}`,
     ...s.recent.map((r) => `    ${r.scheduledAt}  ${r.workflowId}`),
+    ...(s.lastSynchronized
+      ? [
+          `  last synchronized:${Object.keys(s.lastSynchronized).length ? '' : ' never'}`,
+          ...Object.entries(s.lastSynchronized).map(([node, at]) => `    ${node}  ${at}`),
+        ]
+      : []),
   ].join('\n');
 }

@@ -39,8 +39,16 @@ export const LoadBalancerSectionSchema = z
     /** node -> member name in the LB (HAProxy server name, Apache route). Default: the node's name. */
     members: z.record(z.string(), LbName).default({}),
     haproxy: z
-      .strictObject({ socket: AbsPath.default('/run/haproxy/admin.sock') })
-      .default({ socket: '/run/haproxy/admin.sock' }),
+      .strictObject({
+        socket: AbsPath.default('/run/haproxy/admin.sock'),
+        /**
+         * Further backends every node is a member of, drained and put back with `backend`: one
+         * per protocol a product serves (seed 004: FTP, SFTP and FTP's passive data beside HTTP).
+         * Without `port`, a member gets the port the client connected to (a passive port range).
+         */
+        backends: z.array(z.strictObject({ name: LbName, port: Port.optional() })).default([]),
+      })
+      .default({ socket: '/run/haproxy/admin.sock', backends: [] }),
     apache: z
       .strictObject({
         /** balancer-manager as reached from the LB host itself. */
@@ -104,6 +112,20 @@ export const LoadBalancerSectionSchema = z
         path: ['config'],
         message: `required for ${lb.kind}: the file holding the ${lb.kind === 'nginx' ? 'upstream' : 'BalancerMember'} lines`,
       });
+    if (lb.kind !== 'haproxy' && lb.haproxy.backends.length)
+      ctx.addIssue({
+        code: z.ZodIssueCode.custom,
+        path: ['haproxy', 'backends'],
+        message: `only for kind haproxy, not ${lb.kind}`,
+      });
+    lb.haproxy.backends.forEach((b, i) => {
+      if (b.name === lb.backend || lb.haproxy.backends.findIndex((o) => o.name === b.name) < i)
+        ctx.addIssue({
+          code: z.ZodIssueCode.custom,
+          path: ['haproxy', 'backends', i, 'name'],
+          message: `${b.name} is listed twice`,
+        });
+    });
     if (lb.kind === 'lvs' && !/^[0-9.]+:\d+$/.test(lb.backend))
       ctx.addIssue({
         code: z.ZodIssueCode.custom,
@@ -219,6 +241,12 @@ export const NodeConfigSchema = z.strictObject({
   delete: z.array(ConfigKey).default([]),
   /** Keys every clustered node must have. */
   cluster: z.record(ConfigKey, z.union([z.string(), z.number(), z.boolean()])).default({}),
+  /**
+   * After config-drift --fix (and the scheduled sync) rewrote a node's file, `systemctl reload`
+   * its service: for a product that rereads its config live (seed 004's sync, vsftpd on SIGHUP).
+   * Without it the fix waits for the next restart (rolling-maintenance), as the result says.
+   */
+  reload: z.boolean().default(false),
 });
 
 export const NodesSectionSchema = z.strictObject({

@@ -74,6 +74,44 @@ compilerProto.compileCompare = function (this: TestCompiler, node: CompareNode, 
   }
 };
 
+// `+` as Python adds: lists concatenate (`groups['web'] + groups['db']`), as do strings; numbers
+// add. JavaScript's `+` would turn two lists into one string ("ab") and go on silently; mixed
+// types are Python's TypeError instead.
+function jinjaAdd(a: unknown, b: unknown): unknown {
+  if (Array.isArray(a) && Array.isArray(b)) return [...a, ...b];
+  const str = (v: unknown) => typeof v === 'string' || v instanceof SafeStringClass;
+  if (str(a) && str(b)) return String(a) + String(b);
+  if (typeof a === 'number' && typeof b === 'number') return a + b;
+  throw new Error(`unsupported operand type(s) for +: ${pyType(a)} and ${pyType(b)}`);
+}
+const SafeStringClass = nunjucks.runtime.SafeString;
+const pyType = (v: unknown) =>
+  Array.isArray(v)
+    ? 'list'
+    : v === null || v === undefined
+      ? 'NoneType'
+      : typeof v === 'string' || v instanceof SafeStringClass
+        ? 'str'
+        : typeof v === 'number'
+          ? Number.isInteger(v)
+            ? 'int'
+            : 'float'
+          : typeof v === 'boolean'
+            ? 'bool'
+            : 'dict';
+(nunjucks.runtime as unknown as Record<string, unknown>).__cfAdd = jinjaAdd;
+compilerProto.compileAdd = function (
+  this: TestCompiler,
+  node: { left: unknown; right: unknown },
+  frame: unknown,
+) {
+  this._emit('runtime.__cfAdd(');
+  this.compile(node.left, frame);
+  this._emit(', ');
+  this.compile(node.right, frame);
+  this._emit(')');
+};
+
 // Output and `~` as Jinja2 prints values: Python's str() (True, None, ['a', 'b']), not JavaScript's.
 // Undefined still fails the render (ansible-core's default); null prints as None.
 const runtime = nunjucks.runtime as unknown as Record<string, unknown>;

@@ -75,6 +75,15 @@ export const EXAMPLES: Record<string, Example> = {
     shows:
       'seed 003: two GlusterFS replica-2 volumes (data, and the shared config a new node inherits), HAProxy sticky on the Pydio cookie, a compute node and a storage pair added',
   },
+  completeftp: {
+    spec: 'examples/completeftp/cluster.yml',
+    hosts: ['cftplb1', 'cftp1', 'cftp2', 'cftp3'],
+    secrets: [],
+    lb: 'cftplb1',
+    node: 'cftp1',
+    shows:
+      'seed 004: a primary and secondaries, the primary’s configuration copied to each and kept so by a 60 s sync (a Temporal Schedule), HAProxy balancing FTP/SFTP in TCP mode and HTTP with stickiness',
+  },
 };
 
 type Doc = Record<string, Record<string, unknown> | undefined>;

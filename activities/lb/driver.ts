@@ -23,9 +23,14 @@ export interface LbDriver {
 
 export type DriverFactory = (host: LbHost, lb: LoadBalancerInput) => LbDriver;
 
-export function memberMissing(host: LbHost, lb: LoadBalancerInput, member: LbMember): ApplicationFailure {
+export function memberMissing(
+  host: LbHost,
+  lb: LoadBalancerInput,
+  member: LbMember,
+  pool = lb.backend,
+): ApplicationFailure {
   return ApplicationFailure.nonRetryable(
-    `${host.target.name}: ${member.name} (${member.address}:${member.port}) is not a member of ${lb.kind} pool ${lb.backend}`,
+    `${host.target.name}: ${member.name} (${member.address}:${member.port}) is not a member of ${lb.kind} pool ${pool}`,
     FailureTypes.LbMemberMissing,
   );
 }

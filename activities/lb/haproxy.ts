@@ -1,6 +1,7 @@
-import type { AdminState, LbMember, MemberStatus } from '../../common/lb';
+import type { AdminState, LbMember, LoadBalancerInput, MemberStatus } from '../../common/lb';
 import { DEFAULT_LB_CONFIG } from '../../common/lb';
 import { shellQuote } from '../ssh/quote';
+import type { LbDriver } from './driver';
 import {
   memberMissing,
   readConfig,
@@ -102,23 +103,65 @@ export function configWithState(text: string, backend: string, name: string, sta
 }
 
 /**
- * The options a new server gets: those of the pool's first server, with its own cookie, so that
- * a joined node is checked and made sticky exactly like its peers. `check` and the like of an
- * empty pool's first server come from the backend's default-server line.
+ * The options a new server gets: the backend's `default-server` ones, then those of the pool's
+ * first server with its own cookie, so that a joined node is checked and made sticky exactly like
+ * its peers. The default-server options are written out because HAProxy 2.6 does not apply them
+ * to a server added at runtime (`add server`): without them a joined node would have no health
+ * check until the next reload.
  */
 export function optionsLike(text: string, backend: string, name: string): string {
   const lines = text.split('\n');
   const range = sectionRange(lines, backend);
   const section = range ? lines.slice(...range) : [];
+  const defaults = /^\s*default-server\s+(.*)$/.exec(
+    section.find((l) => /^\s*default-server\s/.test(l)) ?? '',
+  );
   const first = section.find((l) => /^\s*server\s/.test(l));
   // The first server of an empty pool: sticky if the backend sets a cookie (seed 003's `Pydio`).
-  if (!first) return section.some((l) => /^\s*cookie\s/.test(l)) ? `cookie ${name}` : '';
-  const m = /^\s*server\s+\S+\s+\S+(.*)$/.exec(first);
-  return (m ? m[1] : '')
-    .replace(/\sdisabled(?=\s|$)/g, '')
-    .replace(/\scookie\s+\S+/, ` cookie ${name}`)
-    .trim();
+  const own = !first
+    ? section.some((l) => /^\s*cookie\s/.test(l))
+      ? `cookie ${name}`
+      : ''
+    : (/^\s*server\s+\S+\s+\S+(.*)$/.exec(first)?.[1] ?? '')
+        .replace(/\s#.*$/, '')
+        .replace(/\sdisabled(?=\s|$)/g, '')
+        .replace(/\scookie\s+\S+/, ` cookie ${name}`)
+        .trim();
+  const ownKeywords = new Set(optionGroups(own).map((g) => g[0]));
+  const inherited = optionGroups(defaults?.[1].replace(/\s#.*$/, '') ?? '').filter(
+    (g) => !ownKeywords.has(g[0]),
+  );
+  return [...inherited.map((g) => g.join(' ')), own].filter(Boolean).join(' ');
 }
+
+/** Server keywords that take no argument; every other one takes one (`inter 1s`, `port 21`). */
+const FLAGS = new Set([
+  'check',
+  'no-check',
+  'backup',
+  'no-backup',
+  'ssl',
+  'no-ssl',
+  'check-ssl',
+  'send-proxy',
+  'send-proxy-v2',
+  'agent-check',
+  'non-stick',
+  'tfo',
+  'allow-0rtt',
+]);
+
+/** `check inter 1s port 21` as [[check], [inter, 1s], [port, 21]]. */
+function optionGroups(options: string): string[][] {
+  const words = options.trim().split(/\s+/).filter(Boolean);
+  const groups: string[][] = [];
+  for (let i = 0; i < words.length; i++)
+    groups.push(FLAGS.has(words[i]) || i + 1 >= words.length ? [words[i]] : [words[i], words[++i]]);
+  return groups;
+}
+
+/** `address:port`, or the address alone for a pool that forwards to the port the client connected to. */
+const serverAddress = (m: LbMember) => (m.port ? `${m.address}:${m.port}` : m.address);
 
 export function configWithServer(text: string, backend: string, member: LbMember, options: string): string {
   const lines = text.split('\n');
@@ -129,7 +172,7 @@ export function configWithServer(text: string, backend: string, member: LbMember
   const indent =
     /^(\s*)server\s/.exec(lines.slice(range[0], range[1]).find((l) => /^\s*server\s/.test(l)) ?? '')?.[1] ??
     '    ';
-  lines.splice(at, 0, `${indent}server ${member.name} ${member.address}:${member.port} ${options}`.trimEnd());
+  lines.splice(at, 0, `${indent}server ${member.name} ${serverAddress(member)} ${options}`.trimEnd());
   return lines.join('\n');
 }
 
@@ -140,10 +183,65 @@ export function configWithoutServer(text: string, backend: string, name: string)
   return lines.filter((l, i) => i < range[0] || i >= range[1] || !serverLine(name).test(l)).join('\n');
 }
 
+/**
+ * Every pool a node is a member of: the spec's backend, then `haproxy.backends` (seed 004's FTP,
+ * SFTP and passive-data pools beside HTTP). A node is drained, taken out and put back in all of
+ * them together, and counts as drained only when no pool has a session left on it.
+ */
 export const haproxyDriver: DriverFactory = (host: LbHost, lb) => {
+  const pools = [
+    backendDriver(host, lb, lb.backend, (m) => m),
+    // Inputs from before further backends existed have none.
+    ...(lb.haproxy.backends ?? []).map((b) =>
+      backendDriver(host, lb, b.name, (m) => ({ ...m, port: b.port ?? 0 })),
+    ),
+  ];
+  if (pools.length === 1) return pools[0];
+  const [first, ...more] = pools;
+  const onAll = async (change: (d: LbDriver) => Promise<boolean>) => {
+    let changed = false;
+    for (const d of pools) changed = (await change(d)) || changed;
+    return changed;
+  };
+  return {
+    async members() {
+      const views = await Promise.all(pools.map((d) => d.members()));
+      return views[0].map((m) => {
+        const same = views.slice(1).map((v) => v.find((o) => o.name === m.name));
+        return {
+          ...m,
+          // Absent from a further pool (a join cut short): not up, so the join's re-run adds it.
+          up: m.up !== false && same.every((o) => o && o.up !== false),
+          // As far out as its most-out pool.
+          admin: [m, ...same].reduce<AdminState>(
+            (a, o) => (OUT[o?.admin ?? a] > OUT[a] ? o!.admin : a),
+            m.admin,
+          ),
+          sessions: (m.sessions ?? 0) + same.reduce((n, o) => n + (o?.sessions ?? 0), 0),
+        };
+      });
+    },
+    setState: (member, state) => onAll((d) => d.setState(member, state)),
+    addMember: (member, state) => onAll((d) => d.addMember(member, state)),
+    async removeMember(member) {
+      // The further pools first: the spec's backend is the one a re-run looks at.
+      let changed = false;
+      for (const d of [...more, first]) changed = (await d.removeMember(member)) || changed;
+      return changed;
+    },
+  };
+};
+
+const OUT: Record<AdminState, number> = { ready: 0, drain: 1, disabled: 2 };
+
+function backendDriver(
+  host: LbHost,
+  lb: LoadBalancerInput,
+  be: string,
+  inPool: (m: LbMember) => LbMember,
+): LbDriver {
   const socket = lb.haproxy.socket;
   const config = lb.config ?? (DEFAULT_LB_CONFIG.haproxy as string);
-  const be = lb.backend;
 
   /** One runtime API command; HAProxy answers errors on stdout with exit 0, so the text is checked. */
   const tryApi = async (command: string): Promise<{ out: string; error?: string }> => {
@@ -186,7 +284,7 @@ export const haproxyDriver: DriverFactory = (host: LbHost, lb) => {
 
   const setState = async (member: LbMember, state: AdminState): Promise<boolean> => {
     const current = (await members()).find((m) => m.name === member.name);
-    if (!current) throw memberMissing(host, lb, member);
+    if (!current) throw memberMissing(host, lb, member, be);
     if (current.admin === state) return false;
     // Maintenance is written to haproxy.cfg (`disabled`) so a reload mid-maintenance keeps the
     // node out; a drain is short and polled, and the poll re-asserts it after a reload.
@@ -199,7 +297,8 @@ export const haproxyDriver: DriverFactory = (host: LbHost, lb) => {
   return {
     members,
     setState,
-    async addMember(member, state) {
+    async addMember(joining, state) {
+      const member = inPool(joining);
       if ((await members()).some((m) => m.name === member.name)) return false;
       const text = await readConfig(host, config);
       const options = optionsLike(text, be, member.name);
@@ -207,7 +306,7 @@ export const haproxyDriver: DriverFactory = (host: LbHost, lb) => {
         configWithState(configWithServer(t, be, member, options), be, member.name, state),
       );
       const added = await tryApi(
-        `add server ${be}/${member.name} ${member.address}:${member.port} ${options}`.trim(),
+        `add server ${be}/${member.name} ${serverAddress(member)} ${options}`.trim(),
       );
       if (added.error) {
         // Some options are not accepted for dynamic servers (`cookie` before HAProxy 2.8): the
@@ -235,4 +334,4 @@ export const haproxyDriver: DriverFactory = (host: LbHost, lb) => {
       return true;
     },
   };
-};
+}

@@ -1,4 +1,6 @@
+import { ScheduleNotFoundError } from '@temporalio/client';
 import { Command } from 'commander';
+import { describeSchedule, renderSchedule } from '../schedule';
 import { connectClient, temporalSettings } from '../connection';
 import { renderResult, resultFailed } from '../results';
 import { watchWorkflow } from '../watch';
@@ -62,10 +64,21 @@ export function registerObserveCommands(program: Command): void {
   withConnectionOptions(
     program
       .command('status <workflowId>')
-      .description('state, phase, live progress or result of one workflow')
+      .description(
+        'state, phase, live progress or result of one workflow; of a schedule (e.g. the sync), its runs and last synchronized times',
+      )
       .option('--json', 'print the result as JSON'),
   ).action(async (workflowId: string, flags: ConnectionFlags & { json?: boolean }) => {
-    const s = await workflowStatus(await connectClient(temporalSettings(flags)), workflowId);
+    const client = await connectClient(temporalSettings(flags));
+    const schedule = await describeSchedule(client, workflowId).catch((err: Error) => {
+      if (err instanceof ScheduleNotFoundError) return undefined;
+      throw err;
+    });
+    if (schedule) {
+      console.log(flags.json ? JSON.stringify(schedule, null, 2) : renderSchedule(schedule));
+      return;
+    }
+    const s = await workflowStatus(client, workflowId);
     console.log(flags.json ? JSON.stringify(s, null, 2) : renderStatus(s));
     if (s.status === 'FAILED' || s.status === 'TERMINATED' || s.status === 'TIMED_OUT')
       process.exitCode = ExitCode.operationFailed;

@@ -3,7 +3,13 @@ import { connectClient, temporalSettings } from '../connection';
 import { loadSpec } from '../spec';
 import { buildNodeOperation, type NodeOperation } from '../nodes';
 import { buildLicenseOperation } from '../license';
-import { createSchedule, listSchedules, renderSchedule, renderSchedules, summarize } from '../schedule';
+import {
+  createSchedule,
+  describeSchedule,
+  listSchedules,
+  renderSchedule,
+  renderSchedules,
+} from '../schedule';
 import {
   acknowledged,
   BadInput,
@@ -30,7 +36,11 @@ export function registerScheduleCommands(program: Command): void {
       .option('--note <text>', 'why this schedule exists')
       .option('--id <scheduleId>', 'default: <operation>/<cluster>')
       .option('--play <playbook>', 'rolling-maintenance: the action')
-      .option('--only <nodes>', 'rolling-maintenance: only these nodes'),
+      .option('--only <nodes>', 'rolling-maintenance: only these nodes')
+      .option(
+        '--fix',
+        'config-drift: converge each run (the sync of seed 004: the reference is the primary)',
+      ),
   ).action(
     async (
       operation: string,
@@ -46,6 +56,8 @@ export function registerScheduleCommands(program: Command): void {
         throw new BadInput(
           `schedule create: "${operation}" cannot be scheduled (rolling-maintenance, config-drift, license-status)`,
         );
+      if (operation !== 'config-drift' && flags.fix)
+        throw new BadInput(`schedule create: --fix is for config-drift, not ${operation}`);
       try {
         new Intl.DateTimeFormat('en-US', { timeZone: flags.timezone });
       } catch {
@@ -61,7 +73,7 @@ export function registerScheduleCommands(program: Command): void {
       const settings = temporalSettings(flags);
       const client = await connectClient(settings);
       const id = await createSchedule(client, settings, op, flags);
-      const d = summarize(await client.schedule.getHandle(id).describe());
+      const d = await describeSchedule(client, id);
       console.log(flags.json ? JSON.stringify(d, null, 2) : renderSchedule(d));
     },
   );
@@ -76,9 +88,7 @@ export function registerScheduleCommands(program: Command): void {
   withConnectionOptions(
     schedule.command('describe <scheduleId>').description('state, next run, recent runs').option('--json'),
   ).action(async (id: string, flags: ConnectionFlags & { json?: boolean }) => {
-    const d = summarize(
-      await (await connectClient(temporalSettings(flags))).schedule.getHandle(id).describe(),
-    );
+    const d = await describeSchedule(await connectClient(temporalSettings(flags)), id);
     console.log(flags.json ? JSON.stringify(d, null, 2) : renderSchedule(d));
   });
 

@@ -180,3 +180,26 @@ describe('comparisons', () => {
     expect(v('x < 3', { x: 2 })).toBe(true);
   });
 });
+
+describe('+', () => {
+  it('concatenates lists as Python does, where JavaScript would make one string of them', () => {
+    expect(v("['a'] + ['b']")).toEqual(['a', 'b']);
+    expect(
+      v("(groups['web'] + groups['db']) | join(',')", { groups: { web: ['w1'], db: ['d1', 'd2'] } }),
+    ).toBe('w1,d1,d2');
+    expect(v("['127.0.0.1'] + ([] if primary else [addr])", { primary: false, addr: '10.77.0.12' })).toEqual([
+      '127.0.0.1',
+      '10.77.0.12',
+    ]);
+  });
+
+  it('adds numbers and joins text', () => {
+    expect(v('1 + 2')).toBe(3);
+    expect(v("'a' + 'b'")).toBe('ab');
+  });
+
+  it("refuses text plus a number, as Python's TypeError, instead of guessing", () => {
+    expect(() => v("'port ' + 8080")).toThrow(/unsupported operand type\(s\) for \+: str and int/);
+    expect(() => v('[1] + 2')).toThrow(/list and int/);
+  });
+});

@@ -166,8 +166,16 @@ describe('haproxy.cfg: adding and removing servers', () => {
 
   it("gives an empty pool's first server its own cookie when the backend sticks by cookie", () => {
     const pydio = 'backend pydio\n    cookie Pydio prefix nocache\n    default-server check inter 1s\n';
-    expect(optionsLike(pydio, 'pydio', 'pynode1')).toBe('cookie pynode1');
-    expect(optionsLike('backend pydio\n    default-server check\n', 'pydio', 'pynode1')).toBe('');
+    expect(optionsLike(pydio, 'pydio', 'pynode1')).toBe('check inter 1s cookie pynode1');
+    expect(optionsLike('backend pydio\n    default-server check\n', 'pydio', 'pynode1')).toBe('check');
+  });
+
+  it("writes the backend's default-server options out, which HAProxy 2.6 leaves off a server added at runtime", () => {
+    const ftp = 'backend ftp\n    default-server check port 21 inter 1s fall 2 rise 1\n';
+    expect(optionsLike(ftp, 'ftp', 'cftp1')).toBe('check port 21 inter 1s fall 2 rise 1');
+    // A peer's own option wins over the default's.
+    const withPeer = `${ftp}    server cftp1 10.77.0.12 inter 3s # the primary\n`;
+    expect(optionsLike(withPeer, 'ftp', 'cftp2')).toBe('check port 21 fall 2 rise 1 inter 3s');
   });
 
   it('adds the server after the last non-blank line of the backend, indented like its peers', () => {

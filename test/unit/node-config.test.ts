@@ -26,6 +26,7 @@ const config: NodeConfig = {
   },
   delete: ['nodeid'],
   cluster: { 'cluster.enabled': true, 'cluster.name': 'prod', 'cluster.port': 7800 },
+  reload: false,
 };
 
 const app4 = { inventory_hostname: 'app4', address: '10.77.0.15' };
