@@ -1,4 +1,5 @@
 import nunjucks from 'nunjucks';
+import { parseSubscript, type SubscriptParser } from './jinja-slices';
 
 // Jinja2 reads `item.0` as `item[0]`: the way with_together, with_nested and with_subelements
 // items are written (`item.0.name`, `item.1`). nunjucks only takes a name after the dot, so its
@@ -11,12 +12,11 @@ interface Token {
   lineno: number;
   colno: number;
 }
-interface PostfixParser {
+interface PostfixParser extends SubscriptParser {
   peekToken(): Token | null;
   nextToken(): Token;
   pushToken(t: Token): void;
   parseSignature(): unknown;
-  parseAggregate(): { children: unknown[] };
   fail(msg: string, lineno?: number, colno?: number): never;
 }
 interface Nodes {
@@ -39,9 +39,7 @@ parser.Parser.prototype.parsePostfix = function (this: PostfixParser, start: unk
     if (tok.type === lexer.TOKEN_LEFT_PAREN) {
       node = new nodes.FunCall(tok.lineno, tok.colno, node, this.parseSignature());
     } else if (tok.type === lexer.TOKEN_LEFT_BRACKET) {
-      const index = this.parseAggregate();
-      if (index.children.length > 1) this.fail('invalid index');
-      node = new nodes.LookupVal(tok.lineno, tok.colno, node, index.children[0]);
+      node = parseSubscript(this, node, tok);
     } else if (tok.type === lexer.TOKEN_OPERATOR && tok.value === '.') {
       this.nextToken();
       const val = this.nextToken();

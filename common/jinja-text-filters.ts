@@ -1,3 +1,4 @@
+import { pythonType } from './python-repr';
 import { parse, parseAllDocuments, stringify } from 'yaml';
 
 // Ansible's filters that roles use to write files: comment blocks (`{{ ansible_managed | comment }}`
@@ -56,15 +57,6 @@ export function humanToBytes(v: unknown, defaultUnit?: string): number {
   if (!m) throw new Error(`human_to_bytes: cannot read ${JSON.stringify(v)}`);
   const unit = (m[2] || defaultUnit || '').toUpperCase();
   return Math.round(Number(m[1]) * 1024 ** (unit ? UNITS.indexOf(unit) + 1 : 0));
-}
-
-/** Python's type name of a value, as `type_debug` prints it. */
-function pythonType(v: unknown): string {
-  if (v === null || v === undefined) return 'NoneType';
-  if (typeof v === 'boolean') return 'bool';
-  if (typeof v === 'number') return Number.isInteger(v) ? 'int' : 'float';
-  if (typeof v === 'string') return 'str';
-  return Array.isArray(v) ? 'list' : 'dict';
 }
 
 export const TEXT_FILTERS: Record<string, (...args: never[]) => unknown> = {

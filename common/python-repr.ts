@@ -37,3 +37,13 @@ export function pythonStr(v: unknown): string {
     return String(v);
   return pythonRepr(v);
 }
+
+/** Python's type name of a value, as `type_debug` prints it and TypeErrors name it. */
+export function pythonType(v: unknown): string {
+  if (v === null || v === undefined) return 'NoneType';
+  if (typeof v === 'boolean') return 'bool';
+  if (typeof v === 'number') return Number.isInteger(v) ? 'int' : 'float';
+  // nunjucks' SafeString (markup a filter marked safe) is a String object.
+  if (typeof v === 'string' || v instanceof String) return 'str';
+  return Array.isArray(v) ? 'list' : 'dict';
+}

@@ -1,8 +1,9 @@
 import nunjucks from 'nunjucks';
 import { addAnsibleFilters } from './jinja-ansible';
-import { pythonStr } from './python-repr';
+import { pythonStr, pythonType } from './python-repr';
 import { pythonMethod } from './python-methods';
 import './jinja-item-index';
+import { negativeIndex } from './jinja-slices';
 import { DEFERRED, invokeLookup } from './lookups';
 
 // Jinja2 templates as ansible-core renders them, in nunjucks: rendering is computation only, with no
@@ -79,26 +80,11 @@ compilerProto.compileCompare = function (this: TestCompiler, node: CompareNode, 
 // types are Python's TypeError instead.
 function jinjaAdd(a: unknown, b: unknown): unknown {
   if (Array.isArray(a) && Array.isArray(b)) return [...a, ...b];
-  const str = (v: unknown) => typeof v === 'string' || v instanceof SafeStringClass;
+  const str = (v: unknown) => pythonType(v) === 'str';
   if (str(a) && str(b)) return String(a) + String(b);
   if (typeof a === 'number' && typeof b === 'number') return a + b;
-  throw new Error(`unsupported operand type(s) for +: ${pyType(a)} and ${pyType(b)}`);
+  throw new Error(`unsupported operand type(s) for +: ${pythonType(a)} and ${pythonType(b)}`);
 }
-const SafeStringClass = nunjucks.runtime.SafeString;
-const pyType = (v: unknown) =>
-  Array.isArray(v)
-    ? 'list'
-    : v === null || v === undefined
-      ? 'NoneType'
-      : typeof v === 'string' || v instanceof SafeStringClass
-        ? 'str'
-        : typeof v === 'number'
-          ? Number.isInteger(v)
-            ? 'int'
-            : 'float'
-          : typeof v === 'boolean'
-            ? 'bool'
-            : 'dict';
 (nunjucks.runtime as unknown as Record<string, unknown>).__cfAdd = jinjaAdd;
 compilerProto.compileAdd = function (
   this: TestCompiler,
@@ -122,7 +108,8 @@ runtime.ensureDefined = (v: unknown, lineno: number, colno: number) =>
 runtime.suppressValue = (v: unknown) => (v === undefined ? '' : v instanceof SafeString ? v : pythonStr(v));
 runtime.__cfStr = (v: unknown) => (v instanceof SafeString ? String(v) : v === undefined ? '' : pythonStr(v));
 const memberLookup = runtime.memberLookup as (o: unknown, k: unknown) => unknown;
-runtime.memberLookup = (obj: unknown, key: unknown) => pythonMethod(obj, key) ?? memberLookup(obj, key);
+runtime.memberLookup = (obj: unknown, key: unknown) =>
+  pythonMethod(obj, key) ?? (negativeIndex(obj, key) ?? { value: memberLookup(obj, key) }).value;
 compilerProto.compileConcat = function (
   this: TestCompiler,
   node: { left: unknown; right: unknown },

@@ -203,3 +203,32 @@ describe('+', () => {
     expect(() => v('[1] + 2')).toThrow(/list and int/);
   });
 });
+
+describe('subscripts', () => {
+  const vars = { xs: [1, 2, 3, 4], s: 'abcdef', groups: { web: ['w1', 'w2', 'w3'] } };
+  it('slice lists and text as Python does: start, stop, step, negatives, past the end', () => {
+    expect(v('xs[:2]', vars)).toEqual([1, 2]);
+    expect(v('xs[1:]', vars)).toEqual([2, 3, 4]);
+    expect(v('xs[1:-1]', vars)).toEqual([2, 3]);
+    expect(v('xs[::2]', vars)).toEqual([1, 3]);
+    expect(v('xs[::-1]', vars)).toEqual([4, 3, 2, 1]);
+    expect(v('xs[5:9]', vars)).toEqual([]);
+    expect(v('s[-2:]', vars)).toBe('ef');
+    expect(v("groups['web'][:2] | join(',')", vars)).toBe('w1,w2');
+    expect(renderArgs('{{ s[1:3] }}', vars)).toBe('bc');
+  });
+
+  it('count a negative index from the end', () => {
+    expect(v('xs[-1]', vars)).toBe(4);
+    expect(v('s[-1]', vars)).toBe('f');
+    expect(v('xs[0]', vars)).toBe(1);
+  });
+
+  it('refuse what Python refuses, naming why', () => {
+    expect(() => v('xs[1:2:3:4]', vars)).toThrow(/at most start:stop:step/);
+    expect(() => v('xs[]', vars)).toThrow(/empty subscript/);
+    expect(() => v('n[1:]', { n: 5 })).toThrow(/'int' object is not subscriptable/);
+    expect(() => v("xs['a':]", vars)).toThrow(/slice start must be an integer or None, not str/);
+    expect(() => v('xs[::0]', vars)).toThrow(/step cannot be zero/);
+  });
+});
