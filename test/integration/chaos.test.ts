@@ -45,8 +45,8 @@ async function killedAt(name: string, n: number, at?: Point): Promise<{ rows: Ru
 }
 
 describe('chaos: the worker SIGKILLed at activity boundaries', () => {
-  // One kill point each for the operations no other suite kills; switchover (db.test.ts, three
-  // points under a writability watch), license activation (license.test.ts), rolling maintenance
+  // One kill point each for the operations no other suite kills; switchover (db.test.ts, after
+  // read_only under a writability watch; every point in the matrix), license activation (license.test.ts), rolling maintenance
   // (rolling-*.test.ts) and cluster-setup (cluster-setup.test.ts, while its further nodes join:
   // node-join children in flight, each then licensed once with its storage mounted) are killed
   // there; `npm run chaos` kills node-join on its own too.
@@ -65,11 +65,20 @@ describe('chaos: the worker SIGKILLed at activity boundaries', () => {
       name: 'db-failover',
       at: 'start:4',
     },
-    { title: 'a rejoin killed mid-run ends with the member replicating from the primary', name: 'db-rejoin' },
-    {
-      title: 'a storage export killed mid-run ends with the storage mounted on every client',
-      name: 'storage-export',
-    },
+    // Rejoin and storage export are the matrix's (`npm run chaos`), or here with CLUSTERFLOW_CHAOS=all:
+    // the suite keeps to the cases whose kill once broke something, within its time.
+    ...(process.env.CLUSTERFLOW_CHAOS === 'all'
+      ? [
+          {
+            title: 'a rejoin killed mid-run ends with the member replicating from the primary',
+            name: 'db-rejoin',
+          },
+          {
+            title: 'a storage export killed mid-run ends with the storage mounted on every client',
+            name: 'storage-export',
+          },
+        ]
+      : []),
   ];
 
   it.each(cases)(

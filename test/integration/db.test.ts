@@ -320,10 +320,16 @@ describe('replication on MariaDB lab hosts', () => {
   });
 
   describe('kill -9 of the worker during a switchover', () => {
+    // After read_only is where a lost worker would leave every member read-only and the writers
+    // blocked; the two later points run with CLUSTERFLOW_SWITCHOVER_KILL=all.
     const points = [
       { step: 'after read_only', pauseBefore: 'dbKillClients' },
-      { step: 'while waiting for catch-up', pauseBefore: 'dbWaitForPosition' },
-      { step: 'after promotion', pauseBefore: 'dbReplicate' },
+      ...(process.env.CLUSTERFLOW_SWITCHOVER_KILL === 'all'
+        ? [
+            { step: 'while waiting for catch-up', pauseBefore: 'dbWaitForPosition' },
+            { step: 'after promotion', pauseBefore: 'dbReplicate' },
+          ]
+        : []),
     ];
     for (const point of points) {
       it(`a restarted worker finishes the switchover when the first dies ${point.step}`, async () => {

@@ -30,13 +30,15 @@ import { labInventory, onHost, startPausedWorker, testSettings, withWorker } fro
 export const APPS = ['app1', 'app2', 'app3'];
 
 /**
- * The LBs the worker-kill case runs behind. What it proves (a new worker finishes the run and
- * puts the drained node back) is the workflow's, not the LB driver's, whose enable every other
- * case exercises; so the suite runs it behind HAProxy only, and
- * `CLUSTERFLOW_ROLLING_KILL=all npx jest test/integration/rolling-` behind every LB.
+ * The LBs the worker-kill and health-gate cases run behind. What they prove (a new worker finishes
+ * the run and puts the drained node back; a node failing its gate goes back or, by policy, stays
+ * out) is the workflow's, not the LB driver's, whose drain, disable and enable every other case
+ * exercises; so the suite runs them behind HAProxy only, and
+ * `CLUSTERFLOW_ROLLING_ALL=1 npx jest test/integration/rolling-` behind every LB.
  */
-const KILL_BEHIND =
-  process.env.CLUSTERFLOW_ROLLING_KILL === 'all' ? ['haproxy', 'nginx', 'apache'] : ['haproxy'];
+const WORKFLOW_CASES_BEHIND = process.env.CLUSTERFLOW_ROLLING_ALL
+  ? ['haproxy', 'nginx', 'apache']
+  : ['haproxy'];
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -289,53 +291,54 @@ export function rollingSuite(kind: Exclude<LbKind, 'lvs'>, lbHost: string): void
     }
   });
 
-  it('puts a node that fails its health gate back and goes on within the failure budget; leave-drained keeps it out and says so', async () => {
-    const breakApp2 = actionPlaybook(`b${Date.now()}`).replace(/\.yml$/, '-break.yml');
-    writeFileSync(
-      breakApp2,
-      `- hosts: all\n  tasks:\n    - name: touch\n      file: { path: /etc/cfapp/touched, state: touch }\n- hosts: app2\n  tasks:\n    - name: break app2\n      file: { path: /etc/cfapp/unhealthy, state: touch }\n`,
-    );
-    const input = rollingInput(spec, breakApp2);
-    input.settings.maintenance.maxFailPercentage = 50;
-    input.settings.health.timeoutSeconds = 3;
-    const result = await withWorker(settings, async (client) =>
-      (await startRolling(client, settings, input)).result(),
-    );
-    expectOutcomes(result, [
-      ['app1', 'done'],
-      ['app2', 'failed'],
-      ['app3', 'done'],
-    ]);
-    expect(result.nodes[1].reason).toMatch(/health gate: GET .*check.txt: HTTP 503/);
-    expect(memberStates().app2).toBe('ready'); // policy enable: back in; the LB's own checks keep users off it
+  if (WORKFLOW_CASES_BEHIND.includes(kind))
+    it('puts a node that fails its health gate back and goes on within the failure budget; leave-drained keeps it out and says so', async () => {
+      const breakApp2 = actionPlaybook(`b${Date.now()}`).replace(/\.yml$/, '-break.yml');
+      writeFileSync(
+        breakApp2,
+        `- hosts: all\n  tasks:\n    - name: touch\n      file: { path: /etc/cfapp/touched, state: touch }\n- hosts: app2\n  tasks:\n    - name: break app2\n      file: { path: /etc/cfapp/unhealthy, state: touch }\n`,
+      );
+      const input = rollingInput(spec, breakApp2);
+      input.settings.maintenance.maxFailPercentage = 50;
+      input.settings.health.timeoutSeconds = 3;
+      const result = await withWorker(settings, async (client) =>
+        (await startRolling(client, settings, input)).result(),
+      );
+      expectOutcomes(result, [
+        ['app1', 'done'],
+        ['app2', 'failed'],
+        ['app3', 'done'],
+      ]);
+      expect(result.nodes[1].reason).toMatch(/health gate: GET .*check.txt: HTTP 503/);
+      expect(memberStates().app2).toBe('ready'); // policy enable: back in; the LB's own checks keep users off it
 
-    onHost('app2', 'rm -f /etc/cfapp/unhealthy'); // healthy before, broken by the action again
-    input.settings.maintenance.onFailure = 'leave-drained';
-    input.settings.maintenance.maxFailPercentage = 0;
-    const second = await withWorker(settings, async (client) => {
-      const handle = await startRolling(client, settings, input);
-      const r = await handle.result();
-      const desc = await handle.describe();
-      return { r, phase: desc.searchAttributes?.Phase };
+      onHost('app2', 'rm -f /etc/cfapp/unhealthy'); // healthy before, broken by the action again
+      input.settings.maintenance.onFailure = 'leave-drained';
+      input.settings.maintenance.maxFailPercentage = 0;
+      const second = await withWorker(settings, async (client) => {
+        const handle = await startRolling(client, settings, input);
+        const r = await handle.result();
+        const desc = await handle.describe();
+        return { r, phase: desc.searchAttributes?.Phase };
+      });
+      expectOutcomes(second.r, [
+        ['app1', 'done'],
+        ['app2', 'left-drained'],
+        ['app3', 'not-run'],
+      ]);
+      expect(second.r.leftDrained).toEqual(['app2']);
+      expect(second.r.aborted).toMatch(/over the failure budget/);
+      expect(String(second.phase)).toMatch(/LEFT DRAINED: app2/);
+      expect(memberStates()).toEqual({ ...allReady(), app2: 'disabled' });
+
+      // the operator repairs app2 and runs again: it comes back
+      onHost('app2', 'rm -f /etc/cfapp/unhealthy');
+      const third = await withWorker(settings, async (client) =>
+        (await startRolling(client, settings, rollingInput(spec))).result(),
+      );
+      expect(third.nodes.every((n) => n.outcome === 'done')).toBe(true);
+      expect(memberStates()).toEqual(allReady());
     });
-    expectOutcomes(second.r, [
-      ['app1', 'done'],
-      ['app2', 'left-drained'],
-      ['app3', 'not-run'],
-    ]);
-    expect(second.r.leftDrained).toEqual(['app2']);
-    expect(second.r.aborted).toMatch(/over the failure budget/);
-    expect(String(second.phase)).toMatch(/LEFT DRAINED: app2/);
-    expect(memberStates()).toEqual({ ...allReady(), app2: 'disabled' });
-
-    // the operator repairs app2 and runs again: it comes back
-    onHost('app2', 'rm -f /etc/cfapp/unhealthy');
-    const third = await withWorker(settings, async (client) =>
-      (await startRolling(client, settings, rollingInput(spec))).result(),
-    );
-    expect(third.nodes.every((n) => n.outcome === 'done')).toBe(true);
-    expect(memberStates()).toEqual(allReady());
-  });
 
   it('abort finishes the node in hand and leaves no node out of the LB', async () => {
     const slowAction = path.join(dir, 'slow.yml');
@@ -363,7 +366,7 @@ export function rollingSuite(kind: Exclude<LbKind, 'lvs'>, lbHost: string): void
     expect(memberStates()).toEqual(allReady());
   });
 
-  if (KILL_BEHIND.includes(kind)) {
+  if (WORKFLOW_CASES_BEHIND.includes(kind)) {
     it('a worker killed with SIGKILL while a node is drained is replaced and the node goes back into the LB', async () => {
       const v = `k${Date.now()}`;
       const input = rollingInput(spec, actionPlaybook(v));
