@@ -75,13 +75,21 @@ export function volumeCreateArgs(v: {
  * the server asked, which names its own daemon "localhost".
  */
 export function volumeOnline(status: string, bricks: string[], self: string): boolean {
-  const online = (process: string) =>
-    new RegExp(`^${escapeRe(process)}\\s.*\\sY\\s+\\d+\\s*$`, 'm').test(status);
-  const hosts = [...new Set(bricks.map((b) => b.slice(0, b.lastIndexOf(':'))))];
-  return (
-    bricks.every((b) => online(`Brick ${b}`)) &&
-    hosts.every((h) => online(`Self-heal Daemon on ${h === self ? 'localhost' : h}`))
-  );
+  return bricksOffline(status, bricks).length === 0 && selfHealOffline(status, bricks, self).length === 0;
 }
+
+/** Bricks the status does not show online. */
+export function bricksOffline(status: string, bricks: string[]): string[] {
+  return bricks.filter((b) => !online(status, `Brick ${b}`));
+}
+
+/** Brick hosts whose self-heal daemon the status does not show online. */
+export function selfHealOffline(status: string, bricks: string[], self: string): string[] {
+  const hosts = [...new Set(bricks.map((b) => b.slice(0, b.lastIndexOf(':'))))];
+  return hosts.filter((h) => !online(status, `Self-heal Daemon on ${h === self ? 'localhost' : h}`));
+}
+
+const online = (status: string, process: string) =>
+  new RegExp(`^${escapeRe(process)}\\s.*\\sY\\s+\\d+\\s*$`, 'm').test(status);
 
 const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');

@@ -3,7 +3,14 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { HostTarget } from '../../common/hosts';
 import { shellQuote } from '../ssh/quote';
 import { sleep, type StorageContext } from './context';
-import { parsePeerStatus, parseVolumeInfo, volumeCreateArgs, volumeOnline } from './gluster';
+import {
+  bricksOffline,
+  parsePeerStatus,
+  parseVolumeInfo,
+  selfHealOffline,
+  volumeCreateArgs,
+  volumeOnline,
+} from './gluster';
 
 // GlusterFS on the file servers: one trusted pool of peers, and the volume on it as the spec
 // says (created, set, started, expanded, healed).
@@ -139,10 +146,25 @@ export function glusterActivities({ remote, hooks, waitFor }: StorageContext) {
         });
         changes.push('rebalanced');
       }
-      // Every brick and self-heal daemon online, and nothing left to heal.
-      await waitFor(r, `gluster --mode=script volume status ${vol}`, (out) =>
-        volumeOnline(out, bricks, input.server.address),
-      );
+      // Every brick and self-heal daemon online, and nothing left to heal. glusterd now and then
+      // leaves a new brick host without its self-heal daemon: after 10 s of that, `volume start
+      // force` starts what is missing (daemons, bricks) and leaves running ones alone.
+      for (let i = 0; ; i++) {
+        const out = (await r.run(`gluster --mode=script volume status ${vol}`)).stdout;
+        if (volumeOnline(out, bricks, input.server.address)) break;
+        if (i >= 300)
+          throw ApplicationFailure.nonRetryable(
+            `${input.server.name}: volume ${input.volume} not online after 300 s:\n${out.slice(0, 800)}`,
+            FailureTypes.StorageNotReady,
+          );
+        const missing = selfHealOffline(out, bricks, input.server.address);
+        if (i > 0 && i % 10 === 0 && missing.length && bricksOffline(out, bricks).length === 0) {
+          await gluster(`volume start ${vol} force`, 'volume start force');
+          changes.push(`self-heal daemon started on ${missing.join(', ')}`);
+        }
+        hooks().onTick?.();
+        await sleep(1000);
+      }
       if (extra.length) await gluster(`volume heal ${vol}`, 'volume heal');
       await waitFor(r, `gluster --mode=script volume heal ${vol} info`, (out) =>
         [...out.matchAll(/^Number of entries: (\d+)/gm)].every((m) => m[1] === '0'),

@@ -1,4 +1,4 @@
-import { volumeOnline } from '../../activities/storage/gluster';
+import { bricksOffline, selfHealOffline, volumeOnline } from '../../activities/storage/gluster';
 
 // `gluster volume status` in GlusterFS 10's layout, asked on 10.77.0.21 after two bricks were added
 // on 10.77.0.26 and 10.77.0.27.
@@ -43,5 +43,14 @@ describe('a volume is online', () => {
   it('names the asked server’s own daemon "localhost"', () => {
     const text = status('Y').replace('Self-heal Daemon on localhost', 'Self-heal Daemon on 10.77.0.99');
     expect(volumeOnline(text, BRICKS, '10.77.0.21')).toBe(false);
+  });
+});
+
+describe('what is not online yet', () => {
+  it('names the brick hosts without a self-heal daemon, and the bricks offline', () => {
+    expect(selfHealOffline(status('N'), BRICKS, '10.77.0.21')).toEqual(['10.77.0.26']);
+    expect(bricksOffline(status('N'), BRICKS)).toEqual([]);
+    expect(bricksOffline(status('Y', 'N'), BRICKS)).toEqual(['10.77.0.27:/bricks/data']);
+    expect(selfHealOffline(status('Y'), BRICKS, '10.77.0.21')).toEqual([]);
   });
 });
